@@ -1,0 +1,44 @@
+"""Dagster integration for dlt: one Dagster asset per dlt resource.
+
+Example:
+    .. code-block:: python
+
+        import dlt
+        from dagster import AssetExecutionContext, Definitions
+        from dagster_dlt import DagsterDltResource, dlt_assets
+
+        @dlt_assets(
+            dlt_source=my_source(),
+            dlt_pipeline=dlt.pipeline(pipeline_name="my", destination="duckdb", dataset_name="raw"),
+        )
+        def my_assets(context: AssetExecutionContext, dlt: DagsterDltResource):
+            yield from dlt.run(context=context)
+
+        defs = Definitions(assets=[my_assets], resources={"dlt": DagsterDltResource()})
+"""
+
+from dagster_dlt.asset_decorator import build_dlt_asset_specs, dlt_assets
+from dagster_dlt.dlt_event_iterator import DltEventIterator
+from dagster_dlt.errors import (
+    DagsterDltError,
+    DltConfigurationError,
+    DltLoadJobsFailedError,
+    DltSelectionError,
+)
+from dagster_dlt.resource import DagsterDltResource
+from dagster_dlt.translator import DagsterDltTranslator, DltResourceTranslatorData
+from dagster_dlt.version import __version__
+
+__all__ = [
+    "DagsterDltError",
+    "DagsterDltResource",
+    "DagsterDltTranslator",
+    "DltConfigurationError",
+    "DltEventIterator",
+    "DltLoadJobsFailedError",
+    "DltResourceTranslatorData",
+    "DltSelectionError",
+    "__version__",
+    "build_dlt_asset_specs",
+    "dlt_assets",
+]

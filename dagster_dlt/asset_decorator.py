@@ -1,0 +1,194 @@
+"""``@dlt_assets`` and ``build_dlt_asset_specs``: one Dagster asset per selected dlt resource."""
+
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from typing import Any, Optional
+
+from dagster import (
+    AssetKey,
+    AssetsDefinition,
+    AssetSpec,
+    BackfillPolicy,
+    DagsterInvalidDefinitionError,
+    DagsterInvariantViolationError,
+    HookDefinition,
+    PartitionsDefinition,
+    TimeWindowPartitionsDefinition,
+    multi_asset,
+)
+from dlt.extract.source import DltSource
+from dlt.pipeline.pipeline import Pipeline
+
+from dagster_dlt.constants import (
+    META_KEY_PIPELINE,
+    META_KEY_RESOURCE_NAME,
+    META_KEY_SOURCE,
+    META_KEY_TRANSLATOR,
+)
+from dagster_dlt.translator import DagsterDltTranslator, DltResourceTranslatorData
+
+__all__ = ["build_dlt_asset_specs", "dlt_assets"]
+
+
+def build_dlt_asset_specs(
+    dlt_source: DltSource,
+    dlt_pipeline: Pipeline,
+    dagster_dlt_translator: Optional[DagsterDltTranslator] = None,
+) -> Sequence[AssetSpec]:
+    """The asset specs of a dlt source's selected resources, one per resource.
+
+    Each spec carries the source, pipeline and translator under the ``META_KEY_*`` metadata keys,
+    which is how ``DagsterDltResource.run`` finds them. Nothing is loaded, queried or resolved:
+    building specs needs no network and no secrets.
+
+    Args:
+        dlt_source: the dlt source (the result of calling a ``@dlt.source`` function).
+        dlt_pipeline: the dlt pipeline that loads it.
+        dagster_dlt_translator: customises keys, deps, groups and the rest of each spec.
+
+    Returns:
+        One ``AssetSpec`` per selected resource, in the source's order.
+
+    Example:
+        .. code-block:: python
+
+            specs = build_dlt_asset_specs(dlt_source=github_source(), dlt_pipeline=pipeline)
+            upstream_keys = [dep.asset_key for spec in specs for dep in spec.deps]
+    """
+    _check_inputs(dlt_source, dlt_pipeline, dagster_dlt_translator)
+    translator = dagster_dlt_translator or DagsterDltTranslator()
+    specs = []
+    resources_by_key: dict[AssetKey, str] = {}
+    for resource in dlt_source.selected_resources.values():
+        spec = translator.get_asset_spec(
+            DltResourceTranslatorData(resource=resource, pipeline=dlt_pipeline)
+        )
+        if not isinstance(spec, AssetSpec):
+            raise DagsterInvalidDefinitionError(
+                f"{type(translator).__name__}.get_asset_spec returned {type(spec).__name__} for dlt "
+                f"resource '{resource.name}'; it must return a dagster.AssetSpec."
+            )
+        if spec.key in resources_by_key:
+            raise DagsterInvalidDefinitionError(
+                f"dlt resources '{resources_by_key[spec.key]}' and '{resource.name}' of source "
+                f"'{dlt_source.name}' both map to asset key {spec.key.to_user_string()}. Give each "
+                "resource its own key in your translator's get_asset_spec."
+            )
+        resources_by_key[spec.key] = resource.name
+        specs.append(
+            spec.merge_attributes(
+                metadata={
+                    META_KEY_SOURCE: dlt_source,
+                    META_KEY_PIPELINE: dlt_pipeline,
+                    META_KEY_TRANSLATOR: translator,
+                    META_KEY_RESOURCE_NAME: resource.name,
+                }
+            )
+        )
+    return specs
+
+
+def dlt_assets(
+    *,
+    dlt_source: DltSource,
+    dlt_pipeline: Pipeline,
+    name: Optional[str] = None,
+    group_name: Optional[str] = None,
+    dagster_dlt_translator: Optional[DagsterDltTranslator] = None,
+    partitions_def: Optional[PartitionsDefinition] = None,
+    backfill_policy: Optional[BackfillPolicy] = None,
+    hooks: Optional[AbstractSet[HookDefinition]] = None,
+    op_tags: Optional[Mapping[str, Any]] = None,
+    pool: Optional[str] = None,
+) -> Callable[[Callable[..., Any]], AssetsDefinition]:
+    """Make a multi-asset with one asset per selected resource of a dlt source.
+
+    The assets can be materialized together or as any subset: a run loads exactly the selected
+    resources. Each run works in its own pipeline working directory and restores dlt's state from
+    the destination, so parallel runs and partitions do not corrupt each other.
+
+    Args:
+        dlt_source: the dlt source to load.
+        dlt_pipeline: the dlt pipeline that loads it (name, destination, dataset).
+        name: the name of the op; defaults to the decorated function's name.
+        group_name: the asset group of every asset. Cannot be combined with a translator that sets
+            groups itself.
+        dagster_dlt_translator: customises keys, deps, groups and the rest of each spec.
+        partitions_def: partitions of the assets. Pass the partition to the source in the body.
+        backfill_policy: how backfills run; time-window partitions default to a single run.
+        hooks: success and failure hooks of the op.
+        op_tags: tags of the op.
+        pool: the concurrency pool that governs the op, for example one per single-writer
+            destination.
+
+    Example:
+        .. code-block:: python
+
+            import dlt
+            from dagster import AssetExecutionContext, Definitions
+            from dagster_dlt import DagsterDltResource, dlt_assets
+
+            @dlt_assets(
+                dlt_source=github_source("dagster-io/dagster"),
+                dlt_pipeline=dlt.pipeline(
+                    pipeline_name="github", dataset_name="github", destination="duckdb"
+                ),
+                group_name="github",
+            )
+            def github_assets(context: AssetExecutionContext, dlt: DagsterDltResource):
+                yield from dlt.run(context=context)
+
+            defs = Definitions(assets=[github_assets], resources={"dlt": DagsterDltResource()})
+    """
+    translator = dagster_dlt_translator or DagsterDltTranslator()
+    specs = build_dlt_asset_specs(dlt_source, dlt_pipeline, translator)
+    if not specs:
+        raise DagsterInvalidDefinitionError(
+            f"dlt source '{dlt_source.name}' has no selected resources, so @dlt_assets would define "
+            "no assets. Select at least one resource (see DltSource.with_resources)."
+        )
+    if group_name and any(spec.group_name for spec in specs):
+        raise DagsterInvariantViolationError(
+            f"Cannot set group_name='{group_name}' on @dlt_assets for source '{dlt_source.name}' "
+            f"and pipeline '{dlt_pipeline.pipeline_name}': the translator "
+            f"{type(translator).__name__} already sets a group on one or more assets. Set groups "
+            "in one place: either pass group_name or set them in the translator."
+        )
+    if isinstance(partitions_def, TimeWindowPartitionsDefinition) and backfill_policy is None:
+        # One dlt run over the whole range is far cheaper than one run per partition.
+        backfill_policy = BackfillPolicy.single_run()
+    return multi_asset(
+        name=name,
+        group_name=group_name,
+        can_subset=True,
+        partitions_def=partitions_def,
+        backfill_policy=backfill_policy,
+        op_tags=op_tags,
+        hooks=hooks,
+        specs=specs,
+        pool=pool,
+    )
+
+
+def _check_inputs(
+    dlt_source: Any, dlt_pipeline: Any, translator: Optional[DagsterDltTranslator]
+) -> None:
+    if not isinstance(dlt_source, DltSource):
+        hint = (
+            " It looks like the @dlt.source function itself: call it, e.g. dlt_source=my_source()."
+            if callable(dlt_source)
+            else " Pass the result of calling a @dlt.source function."
+        )
+        raise DagsterInvalidDefinitionError(
+            f"dlt_source must be a dlt source (DltSource), got {type(dlt_source).__name__}.{hint}"
+        )
+    if not isinstance(dlt_pipeline, Pipeline):
+        raise DagsterInvalidDefinitionError(
+            f"dlt_pipeline must be a dlt Pipeline, got {type(dlt_pipeline).__name__}. Create one "
+            "with dlt.pipeline(pipeline_name=..., destination=..., dataset_name=...)."
+        )
+    if translator is not None and not isinstance(translator, DagsterDltTranslator):
+        raise DagsterInvalidDefinitionError(
+            "dagster_dlt_translator must be an instance of DagsterDltTranslator (or a subclass), "
+            f"got {type(translator).__name__}."
+        )

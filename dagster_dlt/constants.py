@@ -1,0 +1,35 @@
+"""Names shared by the decorator, the resource and user code.
+
+The three ``META_KEY_*`` keys match the published package: specs built by ``build_dlt_asset_specs``
+carry the dlt source, pipeline and translator under them, which is how ``DagsterDltResource.run``
+finds what to run from an asset context.
+"""
+
+META_KEY_SOURCE = "dagster_dlt/source"
+META_KEY_PIPELINE = "dagster_dlt/pipeline"
+META_KEY_TRANSLATOR = "dagster_dlt/translator"
+
+# The name of the dlt resource behind a spec: a plain string, so a run maps asset keys back to
+# resources by a typed lookup instead of recomputing keys with a translator.
+META_KEY_RESOURCE_NAME = "dagster_dlt/resource_name"
+
+# Materialization metadata keys.
+ROWS_LOADED = "rows_loaded"
+ROWS_LOADED_BY_TABLE = "rows_loaded_by_table"
+DATASET_NAME = "dataset_name"
+DESTINATION_NAME = "destination_name"
+DESTINATION_TYPE = "destination_type"
+FIRST_RUN = "first_run"
+STARTED_AT = "started_at"
+FINISHED_AT = "finished_at"
+LOAD_IDS = "load_ids"
+JOBS = "jobs"
+TABLES = "tables"
+WRITE_DISPOSITION = "write_disposition"
+
+__all__ = [
+    "META_KEY_PIPELINE",
+    "META_KEY_RESOURCE_NAME",
+    "META_KEY_SOURCE",
+    "META_KEY_TRANSLATOR",
+]

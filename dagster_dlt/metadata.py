@@ -1,0 +1,274 @@
+"""Materialization metadata from a dlt run: pure functions over the load info and the schema.
+
+Run-wide facts (timestamps, load ids, row counts, jobs grouped by table, the tables each resource
+wrote) are computed once per run by ``RunFacts.collect``; ``RunFacts.metadata_for`` then hands
+each asset its slice, in time proportional to that asset's tables only.
+"""
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from dagster import (
+    MetadataValue,
+    TableColumn,
+    TableColumnConstraints,
+    TableSchema,
+)
+from dlt.common.pipeline import LoadInfo
+from dlt.common.schema import Schema
+from dlt.common.schema.typing import TTableSchema
+from dlt.common.schema.utils import get_nested_tables
+from dlt.extract.resource import DltResource
+from dlt.pipeline.pipeline import Pipeline
+
+from dagster_dlt import constants as k
+
+# Column hints that are flags worth showing as constraints ("primary_key", "merge_key", ...).
+_CONSTRAINT_HINTS = (
+    "primary_key",
+    "merge_key",
+    "row_key",
+    "parent_key",
+    "root_key",
+    "partition",
+    "cluster",
+    "sort",
+    "unique",
+    "dedup_sort",
+    "incremental",
+)
+_PENDING_STATES = ("new_jobs", "started_jobs")
+
+
+def table_schema_of(table: Optional[TTableSchema]) -> TableSchema:
+    """A Dagster ``TableSchema`` from a dlt table schema; never mutates the dlt schema."""
+    if not table:
+        return TableSchema(columns=[])
+    columns = []
+    for column in table.get("columns", {}).values():
+        other = [hint for hint in _CONSTRAINT_HINTS if hint != "unique" and column.get(hint)]
+        columns.append(
+            TableColumn(
+                name=column["name"],
+                type=column.get("data_type") or "unknown",
+                description=column.get("description"),
+                constraints=TableColumnConstraints(
+                    nullable=column.get("nullable", True),
+                    unique=bool(column.get("unique", False)),
+                    other=other,
+                ),
+            )
+        )
+    return TableSchema(columns=columns)
+
+
+@dataclass
+class TableJobs:
+    """The load jobs of one table in this run."""
+
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+    failed_message: Optional[str] = None
+    pending: bool = False
+
+    @property
+    def completed(self) -> bool:
+        return bool(self.jobs) and self.failed_message is None and not self.pending
+
+
+@dataclass
+class RunFacts:
+    """What one dlt run did, computed once and shared by every asset of the run."""
+
+    base: dict[str, Any]
+    row_counts: Mapping[str, int]
+    jobs_by_table: Mapping[str, TableJobs]
+    schema: Optional[Schema]
+    root_tables_by_resource: Mapping[str, list[str]]
+    relation_prefix: Sequence[str]
+
+    @classmethod
+    def collect(
+        cls,
+        pipeline: Pipeline,
+        load_info: Optional[LoadInfo],
+        schema_name: str,
+        first_run: Optional[bool] = None,
+    ) -> "RunFacts":
+        """Gather the run-wide facts. Reads only local state: no destination query."""
+        schema = pipeline.schemas.get(schema_name) if schema_name in pipeline.schema_names else None
+        if schema is None and pipeline.default_schema_name:
+            schema = pipeline.default_schema
+        return cls(
+            base=_base_metadata(pipeline, load_info, first_run),
+            row_counts=_row_counts(pipeline),
+            jobs_by_table=_jobs_by_table(load_info),
+            schema=schema,
+            root_tables_by_resource=_root_tables_by_resource(schema),
+            relation_prefix=relation_prefix(pipeline),
+        )
+
+    @property
+    def failed_tables(self) -> dict[str, str]:
+        return {
+            table: jobs.failed_message
+            for table, jobs in self.jobs_by_table.items()
+            if jobs.failed_message is not None
+        }
+
+    def tables_of(self, resource: DltResource) -> list[str]:
+        """The root tables ``resource`` writes: its static table, or those dlt saw it create."""
+        seen = self.root_tables_by_resource.get(resource.name, [])
+        if isinstance(resource.table_name, str):
+            static = self.normalize(resource.table_name)
+            return [static, *(t for t in seen if t != static)]
+        return list(seen)
+
+    def normalize(self, name: str) -> str:
+        return self.schema.naming.normalize_table_identifier(name) if self.schema else name
+
+    def loaded(self, resource: DltResource) -> bool:
+        """False when any table of the resource (nested ones included) has a failed or pending job."""
+        for table in self._all_tables(self.tables_of(resource)):
+            jobs = self.jobs_by_table.get(table)
+            if jobs is not None and (jobs.failed_message is not None or jobs.pending):
+                return False
+        return True
+
+    def metadata_for(self, resource: DltResource) -> dict[str, Any]:
+        """The materialization metadata of one resource's asset."""
+        roots = self.tables_of(resource)
+        all_tables = self._all_tables(roots)
+        metadata: dict[str, Any] = dict(self.base)
+        rows = {table: self.row_counts.get(table, 0) for table in all_tables}
+        metadata[k.ROWS_LOADED] = MetadataValue.int(sum(rows[t] for t in roots))
+        if len(all_tables) > 1:
+            metadata[k.ROWS_LOADED_BY_TABLE] = MetadataValue.json(rows)
+        metadata[k.JOBS] = [
+            job for table in all_tables for job in self.jobs_by_table.get(table, TableJobs()).jobs
+        ]
+        if roots:
+            main = roots[0]
+            metadata["dagster/table_name"] = MetadataValue.text(self.relation(main))
+            metadata["dagster/column_schema"] = MetadataValue.table_schema(
+                table_schema_of(self._table(main))
+            )
+            disposition = (self._table(main) or {}).get("write_disposition")
+            if disposition:
+                metadata[k.WRITE_DISPOSITION] = disposition
+        if len(roots) > 1:
+            metadata[k.TABLES] = [self.relation(t) for t in roots]
+        for table in all_tables:
+            if table not in roots:
+                # Nested (child) tables get a schema entry of their own, under their table name.
+                metadata[table] = MetadataValue.table_schema(table_schema_of(self._table(table)))
+        return metadata
+
+    def relation(self, table: str) -> str:
+        """The fully qualified relation of a table: ``<database>.<dataset>.<table>``."""
+        return ".".join([*self.relation_prefix, table])
+
+    def _table(self, name: str) -> Optional[TTableSchema]:
+        return self.schema.tables.get(name) if self.schema else None
+
+    def _all_tables(self, roots: Sequence[str]) -> list[str]:
+        if not self.schema:
+            return list(roots)
+        tables: list[str] = []
+        for root in roots:
+            if root in self.schema.tables:
+                tables.extend(t["name"] for t in get_nested_tables(self.schema.tables, root))
+            else:
+                tables.append(root)
+        return tables
+
+
+def _base_metadata(
+    pipeline: Pipeline, load_info: Optional[LoadInfo], first_run: Optional[bool]
+) -> dict[str, Any]:
+    destination = pipeline.destination
+    base: dict[str, Any] = {
+        k.DATASET_NAME: pipeline.dataset_name,
+        k.DESTINATION_NAME: destination.destination_name if destination else None,
+        k.DESTINATION_TYPE: destination.destination_type if destination else None,
+        k.FIRST_RUN: first_run if first_run is not None else (load_info.first_run if load_info else pipeline.first_run),
+        k.LOAD_IDS: list(load_info.loads_ids) if load_info else [],
+    }
+    if load_info is not None:
+        if load_info.started_at:
+            base[k.STARTED_AT] = load_info.started_at.isoformat()
+        if load_info.finished_at:
+            base[k.FINISHED_AT] = load_info.finished_at.isoformat()
+    return base
+
+
+def _row_counts(pipeline: Pipeline) -> dict[str, int]:
+    trace = pipeline.last_trace
+    normalize_info = trace.last_normalize_info if trace else None
+    return dict(normalize_info.row_counts) if normalize_info else {}
+
+
+def _jobs_by_table(load_info: Optional[LoadInfo]) -> dict[str, TableJobs]:
+    by_table: dict[str, TableJobs] = defaultdict(TableJobs)
+    if load_info is None:
+        return by_table
+    for package in load_info.load_packages:
+        for state, jobs in package.jobs.items():
+            for job in jobs:
+                table = job.job_file_info.table_name
+                entry = by_table[table]
+                entry.jobs.append(
+                    {
+                        "job_id": job.job_file_info.job_id(),
+                        "load_id": package.load_id,
+                        "state": state.removesuffix("_jobs"),
+                        "file_type": job.job_file_info.file_format,
+                        "file_size": job.file_size,
+                        "elapsed": round(job.elapsed, 3),
+                        "retry_count": job.job_file_info.retry_count,
+                    }
+                )
+                if state == "failed_jobs" or (state in _PENDING_STATES and job.failed_message):
+                    entry.failed_message = entry.failed_message or job.failed_message or "failed"
+                elif state in _PENDING_STATES:
+                    entry.pending = True
+    return dict(by_table)
+
+
+def _root_tables_by_resource(schema: Optional[Schema]) -> dict[str, list[str]]:
+    by_resource: dict[str, list[str]] = defaultdict(list)
+    if schema is None:
+        return by_resource
+    for table in schema.data_tables(include_incomplete=True):
+        if "parent" not in table and table.get("resource"):
+            by_resource[table["resource"]].append(table["name"])
+    return dict(by_resource)
+
+
+def relation_prefix(pipeline: Pipeline) -> list[str]:
+    """``[<database>, <dataset>]`` as the destination names them, without querying it."""
+    dataset = pipeline.dataset_name
+    try:
+        client = pipeline.sql_client()
+    except Exception:
+        # Destinations without SQL (filesystem, custom sinks) have no database to name.
+        return [dataset] if dataset else []
+    path = client.make_qualified_table_name_path(None, quote=False)
+    catalog = client.catalog_name(quote=False)
+    if not catalog:
+        catalog = _database_from_credentials(getattr(client, "credentials", None))
+        if catalog:
+            path = [catalog, *path]
+    return path
+
+
+def _database_from_credentials(credentials: Any) -> Optional[str]:
+    database = getattr(credentials, "database", None)
+    if not database or not isinstance(database, str):
+        return None
+    if database.endswith((".duckdb", ".db")) or "/" in database:
+        # DuckDB names its catalog after the database file.
+        return Path(database).stem
+    return database

@@ -1,0 +1,295 @@
+"""``DagsterDltResource``: runs a dlt pipeline inside a Dagster step and reports what landed."""
+
+from collections.abc import Iterator, Mapping
+from typing import Any, Optional, Union
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetMaterialization,
+    AssetsDefinition,
+    ConfigurableResource,
+    MaterializeResult,
+    OpExecutionContext,
+    TextMetadataValue,
+)
+from dlt.common.configuration.exceptions import (
+    ConfigFieldMissingException,
+    LookupTrace,
+    LookupTraces,
+)
+from dlt.common.pipeline import LoadInfo
+from dlt.extract.source import DltSource
+from dlt.pipeline.exceptions import PipelineStepFailed
+from dlt.pipeline.pipeline import Pipeline
+
+from dagster_dlt.constants import (
+    META_KEY_PIPELINE,
+    META_KEY_RESOURCE_NAME,
+    META_KEY_SOURCE,
+    META_KEY_TRANSLATOR,
+)
+from dagster_dlt.dlt_event_iterator import DltEventIterator, DltEventType
+from dagster_dlt.errors import (
+    DagsterDltError,
+    DltConfigurationError,
+    DltLoadJobsFailedError,
+    DltSelectionError,
+)
+from dagster_dlt.isolation import isolated_pipeline
+from dagster_dlt.metadata import RunFacts
+from dagster_dlt.translator import DagsterDltTranslator, DltResourceTranslatorData
+
+__all__ = ["DagsterDltResource"]
+
+AnyContext = Union[OpExecutionContext, AssetExecutionContext]
+
+
+class DagsterDltResource(ConfigurableResource):
+    """Runs dlt pipelines from Dagster assets and ops.
+
+    Example:
+        .. code-block:: python
+
+            from dagster import AssetExecutionContext, Definitions
+            from dagster_dlt import DagsterDltResource, dlt_assets
+
+            @dlt_assets(dlt_source=my_source(), dlt_pipeline=my_pipeline)
+            def my_dlt_assets(context: AssetExecutionContext, dlt: DagsterDltResource):
+                yield from dlt.run(context=context)
+
+            defs = Definitions(assets=[my_dlt_assets], resources={"dlt": DagsterDltResource()})
+    """
+
+    def run(
+        self,
+        context: AnyContext,
+        dlt_source: Optional[DltSource] = None,
+        dlt_pipeline: Optional[Pipeline] = None,
+        dagster_dlt_translator: Optional[DagsterDltTranslator] = None,
+        **kwargs: Any,
+    ) -> DltEventIterator[DltEventType]:
+        """Load the selected resources and yield one materialization per asset.
+
+        In an asset context (``@dlt_assets``) the source, pipeline and translator default to what
+        the asset specs carry; pass ``dlt_source`` to run a source bound to the partition. From an
+        ``@op``, ``dlt_source`` and ``dlt_pipeline`` are required and every selected resource of
+        the source is loaded and reported as an ``AssetMaterialization``.
+
+        Args:
+            context: the asset or op execution context.
+            dlt_source: the source to run (required from an ``@op``).
+            dlt_pipeline: the pipeline to run it with (required from an ``@op``).
+            dagster_dlt_translator: maps resources to asset keys (from an ``@op``).
+            **kwargs: passed on to ``dlt.Pipeline.run`` (for example ``write_disposition``).
+
+        Returns:
+            An iterator of ``MaterializeResult`` (asset context) or ``AssetMaterialization`` (op
+            context); call ``.fetch_row_count()`` on it to add the tables' row counts.
+
+        Raises:
+            DltSelectionError: the selected assets match no resource of the source.
+            DltLoadJobsFailedError: load jobs failed; loaded tables were reported first.
+            DltConfigurationError: dlt could not resolve a secret or config value.
+        """
+        op_context = _op_context(context)
+        assets_def = op_context.assets_def if op_context.has_assets_def else None
+        carried = _carried_by_specs(assets_def) if assets_def is not None else {}
+        dlt_source = dlt_source if dlt_source is not None else carried.get(META_KEY_SOURCE)
+        dlt_pipeline = dlt_pipeline if dlt_pipeline is not None else carried.get(META_KEY_PIPELINE)
+        translator = dagster_dlt_translator or carried.get(META_KEY_TRANSLATOR)
+        translator = translator or DagsterDltTranslator()
+        if not isinstance(dlt_source, DltSource):
+            raise DagsterDltError(
+                "DagsterDltResource.run needs a dlt source: pass dlt_source=... (required when "
+                "called from an @op or from an asset not built by @dlt_assets)."
+            )
+        if not isinstance(dlt_pipeline, Pipeline):
+            raise DagsterDltError(
+                "DagsterDltResource.run needs a dlt pipeline: pass dlt_pipeline=... (required "
+                "when called from an @op or from an asset not built by @dlt_assets)."
+            )
+
+        if assets_def is not None and dagster_dlt_translator is None and _names_by_key(assets_def):
+            names_by_key = _names_by_key(assets_def)
+        else:
+            names_by_key = {
+                translator.get_asset_spec(
+                    DltResourceTranslatorData(resource=resource, pipeline=dlt_pipeline)
+                ).key: name
+                for name, resource in dlt_source.selected_resources.items()
+            }
+        if assets_def is not None:
+            selected = op_context.selected_asset_keys
+            names_by_key = {key: name for key, name in names_by_key.items() if key in selected}
+        _check_selection(names_by_key, dlt_source, op_context)
+
+        session = _RunSession()
+        events = _run(
+            context=op_context,
+            source=dlt_source,
+            pipeline=dlt_pipeline,
+            names_by_key=names_by_key,
+            as_asset=assets_def is not None,
+            session=session,
+            run_kwargs=kwargs,
+        )
+        return DltEventIterator(events, context, dlt_pipeline, pipeline_of_run=session.current)
+
+
+class _RunSession:
+    """Hands the per-run pipeline copy to the event iterator once the run has created it."""
+
+    def __init__(self) -> None:
+        self.pipeline: Optional[Pipeline] = None
+
+    def current(self) -> Optional[Pipeline]:
+        return self.pipeline
+
+
+def _run(
+    *,
+    context: OpExecutionContext,
+    source: DltSource,
+    pipeline: Pipeline,
+    names_by_key: Mapping[AssetKey, str],
+    as_asset: bool,
+    session: _RunSession,
+    run_kwargs: Mapping[str, Any],
+) -> Iterator[DltEventType]:
+    run_source = source.with_resources(*names_by_key.values())  # a clone: the original stays intact
+    with isolated_pipeline(pipeline, context.log) as run_pipeline:
+        session.pipeline = run_pipeline
+        load_info, failure = _run_pipeline(run_pipeline, run_source, run_kwargs)
+        facts = RunFacts.collect(run_pipeline, load_info, run_source.schema.name)
+        resources = run_source.selected_resources
+        partition = context.partition_key if context.has_partition_key else None
+        for key, name in names_by_key.items():
+            resource = resources[name]
+            if not facts.loaded(resource):
+                continue
+            metadata = facts.metadata_for(resource)
+            if as_asset:
+                yield MaterializeResult(asset_key=key, metadata=metadata)
+            else:
+                yield AssetMaterialization(asset_key=key, metadata=metadata, partition=partition)
+        failed = facts.failed_tables
+        if failed:
+            raise DltLoadJobsFailedError(failed, facts.base["load_ids"]) from failure
+        if failure is not None:
+            raise failure
+
+
+def _run_pipeline(
+    pipeline: Pipeline, source: DltSource, run_kwargs: Mapping[str, Any]
+) -> tuple[Optional[LoadInfo], Optional[Exception]]:
+    """Run dlt. A failure in the load step comes back with the load info, so that the tables that
+    did load can still be reported; any other failure is raised."""
+    try:
+        return pipeline.run(source, **run_kwargs), None
+    except PipelineStepFailed as failure:
+        missing = _missing_config(failure)
+        if missing is not None:
+            raise DltConfigurationError(_describe_missing(missing, pipeline)) from failure
+        if failure.step == "load" and isinstance(failure.step_info, LoadInfo):
+            return failure.step_info, failure
+        raise
+    except ConfigFieldMissingException as missing:
+        raise DltConfigurationError(_describe_missing(missing, pipeline)) from missing
+
+
+def _missing_config(error: BaseException) -> Optional[ConfigFieldMissingException]:
+    seen = set()
+    current: Optional[BaseException] = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConfigFieldMissingException):
+            return current
+        inner = getattr(current, "exception", None)
+        current = inner if isinstance(inner, BaseException) else current.__cause__
+    return None
+
+
+def _describe_missing(missing: ConfigFieldMissingException, pipeline: Pipeline) -> str:
+    env_vars: list[str] = []
+    toml: dict[str, list[str]] = {}
+    for field, traces in _missing_leaves(missing.traces):
+        best = _most_specific(traces, pipeline.pipeline_name)
+        if best is None:
+            env_vars.append(field.upper())
+            continue
+        env_vars.append(best.key)
+        toml.setdefault(".".join(best.sections), []).append(field)
+    where = "; ".join(
+        f"{', '.join(fields)} under [{section}]" if section else ", ".join(fields)
+        for section, fields in toml.items()
+    )
+    return (
+        f"dlt pipeline '{pipeline.pipeline_name}' is missing configuration "
+        f"({missing.spec_name}): {', '.join(env_vars)}. Set these environment variables, or add "
+        f"{where or 'them'} in .dlt/secrets.toml."
+    )
+
+
+def _missing_leaves(traces: Mapping[str, Any]) -> Iterator[tuple[str, list[LookupTrace]]]:
+    """Flatten dlt's nested lookup traces into (field, traces tried for it)."""
+    for field, field_traces in traces.items():
+        nested = [t for t in field_traces if isinstance(t, LookupTraces)]
+        if nested:
+            # For a union of credential types, the first alternative is the usual one.
+            yield from _missing_leaves(nested[0].traces)
+        else:
+            yield field, [t for t in field_traces if isinstance(t, LookupTrace)]
+
+
+def _most_specific(traces: list[LookupTrace], pipeline_name: str) -> Optional[LookupTrace]:
+    # dlt tries several keys per field; the one users set is the longest that is not prefixed by
+    # the pipeline name, e.g. DESTINATION__SNOWFLAKE__CREDENTIALS__PASSWORD.
+    env = [t for t in traces if t.provider == "Environment Variables"]
+    prefix = f"{pipeline_name}__".upper()
+    preferred = [t for t in env if not t.key.upper().startswith(prefix)] or env
+    return max(preferred, key=lambda t: len(t.sections), default=None)
+
+
+def _check_selection(
+    names_by_key: Mapping[AssetKey, str], source: DltSource, context: OpExecutionContext
+) -> None:
+    if not names_by_key:
+        selected = sorted(key.to_user_string() for key in context.selected_asset_keys)
+        raise DltSelectionError(
+            f"None of the selected assets ({', '.join(selected) or 'none'}) maps to a resource of "
+            f"dlt source '{source.name}' (resources: {', '.join(source.selected_resources)}). "
+            "If you pass dagster_dlt_translator to run(), it must produce the same keys as the "
+            "translator given to @dlt_assets."
+        )
+    unknown = sorted(set(names_by_key.values()) - set(source.resources))
+    if unknown:
+        raise DltSelectionError(
+            f"dlt source '{source.name}' has no resource named {', '.join(unknown)}, which the "
+            "selected assets were built from. Pass a source with the same resources as the one "
+            "given to @dlt_assets."
+        )
+
+
+def _op_context(context: AnyContext) -> OpExecutionContext:
+    if isinstance(context, AssetExecutionContext):
+        return context.op_execution_context
+    return context
+
+
+def _carried_by_specs(assets_def: AssetsDefinition) -> Mapping[str, Any]:
+    for metadata in assets_def.metadata_by_key.values():
+        if META_KEY_SOURCE in metadata:
+            return metadata
+    return {}
+
+
+def _names_by_key(assets_def: AssetsDefinition) -> dict[AssetKey, str]:
+    names = {}
+    for key, metadata in assets_def.metadata_by_key.items():
+        value = metadata.get(META_KEY_RESOURCE_NAME)
+        # Dagster normalizes string metadata to TextMetadataValue.
+        value = value.value if isinstance(value, TextMetadataValue) else value
+        if isinstance(value, str):
+            names[key] = value
+    return names
