@@ -1,6 +1,7 @@
 """``DltEventIterator``: the events of a dlt run, with optional post-processing steps."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Generic, Optional, TypeVar, Union
 
 from dagster import (
@@ -39,13 +40,14 @@ class DltEventIterator(Iterator[T], Generic[T]):
         context: Union[OpExecutionContext, AssetExecutionContext],
         dlt_pipeline: Pipeline,
         *,
-        pipeline_of_run: Optional[Callable[[], Optional[Pipeline]]] = None,
+        run_session: Any = None,
     ) -> None:
         self._inner = events
         self._context = context
         self._dlt_pipeline = dlt_pipeline
-        # The run may load through a per-run copy of the pipeline; queries must go through it.
-        self._pipeline_of_run = pipeline_of_run
+        # The run loads through a per-run copy of the pipeline and may hold a single-writer lock
+        # on the destination; queries go through the same copy and lock.
+        self._session = run_session
 
     def __next__(self) -> T:
         return next(self._inner)
@@ -67,42 +69,41 @@ class DltEventIterator(Iterator[T], Generic[T]):
             self._with_row_counts(),
             self._context,
             self._dlt_pipeline,
-            pipeline_of_run=self._pipeline_of_run,
+            run_session=self._session,
         )
 
     def _with_row_counts(self) -> Iterator[T]:
-        client = None
-        try:
-            for event in self:
-                extra: dict[str, Any] = {}
-                table = _table_of(event)
-                if table is not None:
-                    try:
-                        if client is None:
-                            client = self._pipeline().sql_client()
-                            client.open_connection()
+        for event in self:
+            extra: dict[str, Any] = {}
+            table = _table_of(event)
+            if table is not None:
+                try:
+                    # One short connection per event: the lock must not stay held while the
+                    # event is handed to Dagster.
+                    with self._lock(), self._pipeline().sql_client() as client:
                         extra["dagster/row_count"] = MetadataValue.int(_count(client, table))
-                    except DatabaseUndefinedRelation:
-                        # The resource has never yielded a row, so dlt never created its table.
-                        extra["dagster/row_count"] = MetadataValue.int(0)
-                    except Exception as error:
-                        self._context.log.warning(
-                            f"Could not fetch the row count of table '{table}' for "
-                            f"{event.asset_key.to_user_string() if event.asset_key else 'asset'}: "
-                            f"{type(error).__name__}. The materialization is reported without it."
-                        )
-                if _has_partition(self._context):
-                    rows = (event.metadata or {}).get(ROWS_LOADED)
-                    value = getattr(rows, "value", rows)
-                    extra["dagster/partition_row_count"] = MetadataValue.int(int(value or 0))
-                yield event._replace(metadata={**(event.metadata or {}), **extra})
-        finally:
-            if client is not None:
-                client.close_connection()
+                except DatabaseUndefinedRelation:
+                    # The resource has never yielded a row, so dlt never created its table.
+                    extra["dagster/row_count"] = MetadataValue.int(0)
+                except Exception as error:
+                    self._context.log.warning(
+                        f"Could not fetch the row count of table '{table}' for "
+                        f"{event.asset_key.to_user_string() if event.asset_key else 'asset'}: "
+                        f"{type(error).__name__}. The materialization is reported without it."
+                    )
+            if _has_partition(self._context):
+                rows = (event.metadata or {}).get(ROWS_LOADED)
+                value = getattr(rows, "value", rows)
+                extra["dagster/partition_row_count"] = MetadataValue.int(int(value or 0))
+            yield event._replace(metadata={**(event.metadata or {}), **extra})
 
     def _pipeline(self) -> Pipeline:
-        pipeline = self._pipeline_of_run() if self._pipeline_of_run else None
+        pipeline = getattr(self._session, "pipeline", None)
         return pipeline or self._dlt_pipeline
+
+    def _lock(self) -> AbstractContextManager[None]:
+        lock = getattr(self._session, "lock", None)
+        return lock() if lock else nullcontext()
 
 
 def _table_of(event: DltEventType) -> Optional[str]:

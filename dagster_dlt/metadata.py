@@ -95,15 +95,15 @@ class RunFacts:
         pipeline: Pipeline,
         load_info: Optional[LoadInfo],
         schema_name: str,
-        first_run: Optional[bool] = None,
+        row_counts: Mapping[str, int],
     ) -> "RunFacts":
         """Gather the run-wide facts. Reads only local state: no destination query."""
         schema = pipeline.schemas.get(schema_name) if schema_name in pipeline.schema_names else None
         if schema is None and pipeline.default_schema_name:
             schema = pipeline.default_schema
         return cls(
-            base=_base_metadata(pipeline, load_info, first_run),
-            row_counts=_row_counts(pipeline),
+            base=_base_metadata(pipeline, load_info),
+            row_counts=row_counts,
             jobs_by_table=_jobs_by_table(load_info),
             schema=schema,
             root_tables_by_resource=_root_tables_by_resource(schema),
@@ -185,15 +185,13 @@ class RunFacts:
         return tables
 
 
-def _base_metadata(
-    pipeline: Pipeline, load_info: Optional[LoadInfo], first_run: Optional[bool]
-) -> dict[str, Any]:
+def _base_metadata(pipeline: Pipeline, load_info: Optional[LoadInfo]) -> dict[str, Any]:
     destination = pipeline.destination
     base: dict[str, Any] = {
         k.DATASET_NAME: pipeline.dataset_name,
         k.DESTINATION_NAME: destination.destination_name if destination else None,
         k.DESTINATION_TYPE: destination.destination_type if destination else None,
-        k.FIRST_RUN: first_run if first_run is not None else (load_info.first_run if load_info else pipeline.first_run),
+        k.FIRST_RUN: load_info.first_run if load_info else pipeline.first_run,
         k.LOAD_IDS: list(load_info.loads_ids) if load_info else [],
     }
     if load_info is not None:
@@ -202,12 +200,6 @@ def _base_metadata(
         if load_info.finished_at:
             base[k.FINISHED_AT] = load_info.finished_at.isoformat()
     return base
-
-
-def _row_counts(pipeline: Pipeline) -> dict[str, int]:
-    trace = pipeline.last_trace
-    normalize_info = trace.last_normalize_info if trace else None
-    return dict(normalize_info.row_counts) if normalize_info else {}
 
 
 def _jobs_by_table(load_info: Optional[LoadInfo]) -> dict[str, TableJobs]:

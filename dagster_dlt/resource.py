@@ -1,6 +1,8 @@
 """``DagsterDltResource``: runs a dlt pipeline inside a Dagster step and reports what landed."""
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import partial
 from typing import Any, Optional, Union
 
 from dagster import (
@@ -13,12 +15,14 @@ from dagster import (
     OpExecutionContext,
     TextMetadataValue,
 )
+from dlt.common.configuration.container import Container
 from dlt.common.configuration.exceptions import (
     ConfigFieldMissingException,
     LookupTrace,
     LookupTraces,
 )
 from dlt.common.pipeline import LoadInfo
+from dlt.extract.incremental.context import TimeIntervalContext
 from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.pipeline import Pipeline
@@ -37,6 +41,7 @@ from dagster_dlt.errors import (
     DltSelectionError,
 )
 from dagster_dlt.isolation import isolated_pipeline
+from dagster_dlt.locking import destination_lock
 from dagster_dlt.metadata import RunFacts
 from dagster_dlt.translator import DagsterDltTranslator, DltResourceTranslatorData
 
@@ -59,7 +64,13 @@ class DagsterDltResource(ConfigurableResource):
                 yield from dlt.run(context=context)
 
             defs = Definitions(assets=[my_dlt_assets], resources={"dlt": DagsterDltResource()})
+
+    Attributes:
+        lock_timeout_seconds: how long a run waits for another process to finish writing to a
+            single-writer destination (a DuckDB file) before it fails and names that process.
     """
+
+    lock_timeout_seconds: float = 600.0
 
     def run(
         self,
@@ -133,18 +144,17 @@ class DagsterDltResource(ConfigurableResource):
             as_asset=assets_def is not None,
             session=session,
             run_kwargs=kwargs,
+            lock_timeout=self.lock_timeout_seconds,
         )
-        return DltEventIterator(events, context, dlt_pipeline, pipeline_of_run=session.current)
+        return DltEventIterator(events, context, dlt_pipeline, run_session=session)
 
 
 class _RunSession:
-    """Hands the per-run pipeline copy to the event iterator once the run has created it."""
+    """Hands the per-run pipeline copy, and its destination lock, to the event iterator."""
 
     def __init__(self) -> None:
         self.pipeline: Optional[Pipeline] = None
-
-    def current(self) -> Optional[Pipeline]:
-        return self.pipeline
+        self.lock: Callable[[], AbstractContextManager[None]] = nullcontext
 
 
 def _run(
@@ -156,12 +166,16 @@ def _run(
     as_asset: bool,
     session: _RunSession,
     run_kwargs: Mapping[str, Any],
+    lock_timeout: float,
 ) -> Iterator[DltEventType]:
     run_source = source.with_resources(*names_by_key.values())  # a clone: the original stays intact
-    with isolated_pipeline(pipeline, context.log) as run_pipeline:
+    with isolated_pipeline(pipeline, context.log) as run_pipeline, _partition_interval(context):
         session.pipeline = run_pipeline
-        load_info, failure = _run_pipeline(run_pipeline, run_source, run_kwargs)
-        facts = RunFacts.collect(run_pipeline, load_info, run_source.schema.name)
+        session.lock = partial(destination_lock, run_pipeline, lock_timeout, _lock_owner(context))
+        load_info, row_counts, failure = _run_pipeline(
+            run_pipeline, run_source, run_kwargs, session.lock
+        )
+        facts = RunFacts.collect(run_pipeline, load_info, run_source.schema.name, row_counts)
         resources = run_source.selected_resources
         partition = context.partition_key if context.has_partition_key else None
         for key, name in names_by_key.items():
@@ -180,22 +194,71 @@ def _run(
             raise failure
 
 
+# pipeline.run arguments that choose the destination; the rest go to extract.
+_DESTINATION_ARGS = ("destination", "staging", "dataset_name", "credentials")
+
+
 def _run_pipeline(
-    pipeline: Pipeline, source: DltSource, run_kwargs: Mapping[str, Any]
-) -> tuple[Optional[LoadInfo], Optional[Exception]]:
-    """Run dlt. A failure in the load step comes back with the load info, so that the tables that
-    did load can still be reported; any other failure is raised."""
+    pipeline: Pipeline,
+    source: DltSource,
+    run_kwargs: Mapping[str, Any],
+    lock: Callable[[], AbstractContextManager[None]],
+) -> tuple[Optional[LoadInfo], dict[str, int], Optional[Exception]]:
+    """Run dlt step by step, as ``pipeline.run`` does, holding the destination lock only for the
+    steps that touch the destination. A failure in the load step comes back with the load info,
+    so that the tables that did load can still be reported; any other failure is raised."""
+    where = {name: run_kwargs[name] for name in _DESTINATION_ARGS if name in run_kwargs}
+    extract_kwargs = {k: v for k, v in run_kwargs.items() if k not in _DESTINATION_ARGS}
+    extract_kwargs.setdefault("refresh", pipeline.refresh)
     try:
-        return pipeline.run(source, **run_kwargs), None
+        with lock():
+            # With no data, run() only sets the destination and restores state from it.
+            pipeline.run(None, **where)
+        pipeline.extract(source, **extract_kwargs)
+        normalize_info = pipeline.normalize()
+        row_counts = dict(normalize_info.row_counts) if normalize_info else {}
+        with lock():
+            load_info = pipeline.load(
+                where.get("destination"),
+                where.get("dataset_name"),
+                credentials=where.get("credentials"),
+            )
+        return load_info, row_counts, None
     except PipelineStepFailed as failure:
         missing = _missing_config(failure)
         if missing is not None:
             raise DltConfigurationError(_describe_missing(missing, pipeline)) from failure
         if failure.step == "load" and isinstance(failure.step_info, LoadInfo):
-            return failure.step_info, failure
+            return failure.step_info, row_counts, failure
         raise
     except ConfigFieldMissingException as missing:
         raise DltConfigurationError(_describe_missing(missing, pipeline)) from missing
+
+
+@contextmanager
+def _partition_interval(context: OpExecutionContext) -> Iterator[None]:
+    """Offer a time-window partition to dlt as an external scheduler's interval.
+
+    dlt incrementals declared with ``allow_external_schedulers=True`` then load exactly the
+    partition's window (``initial_value`` = start, ``end_value`` = end), without touching their
+    stored cursor, just as they do under Airflow.
+    """
+    window = None
+    if context.has_partition_key or context.has_partition_key_range:
+        try:
+            window = context.partition_time_window
+        except Exception:
+            window = None  # static or dynamic partitions: users pass the key to the source
+    if window is None:
+        yield
+        return
+    interval = TimeIntervalContext(interval=(window.start, window.end))
+    with Container().injectable_context(interval):
+        yield
+
+
+def _lock_owner(context: OpExecutionContext) -> dict[str, Any]:
+    return {"run_id": context.run_id, "op": context.op_def.name}
 
 
 def _missing_config(error: BaseException) -> Optional[ConfigFieldMissingException]:
