@@ -1,0 +1,1 @@
+"""dlt sources used by the dagster-dlt examples and tests: `github` and `gharchive`."""
