@@ -6,7 +6,7 @@ each asset its slice, in time proportional to that asset's tables only.
 """
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -88,6 +88,7 @@ class RunFacts:
     schema: Optional[Schema]
     root_tables_by_resource: Mapping[str, list[str]]
     relation_prefix: Sequence[str]
+    casefold: Callable[[str], str] = str
 
     @classmethod
     def collect(
@@ -101,13 +102,15 @@ class RunFacts:
         schema = pipeline.schemas.get(schema_name) if schema_name in pipeline.schema_names else None
         if schema is None and pipeline.default_schema_name:
             schema = pipeline.default_schema
+        prefix, casefold = relation_prefix(pipeline)
         return cls(
             base=_base_metadata(pipeline, load_info),
             row_counts=row_counts,
             jobs_by_table=_jobs_by_table(load_info),
             schema=schema,
             root_tables_by_resource=_root_tables_by_resource(schema),
-            relation_prefix=relation_prefix(pipeline),
+            relation_prefix=prefix,
+            casefold=casefold,
         )
 
     @property
@@ -168,7 +171,7 @@ class RunFacts:
 
     def relation(self, table: str) -> str:
         """The fully qualified relation of a table: ``<database>.<dataset>.<table>``."""
-        return ".".join([*self.relation_prefix, table])
+        return ".".join([*self.relation_prefix, self.casefold(table)])
 
     def _table(self, name: str) -> Optional[TTableSchema]:
         return self.schema.tables.get(name) if self.schema else None
@@ -239,21 +242,22 @@ def _root_tables_by_resource(schema: Optional[Schema]) -> dict[str, list[str]]:
     return dict(by_resource)
 
 
-def relation_prefix(pipeline: Pipeline) -> list[str]:
-    """``[<database>, <dataset>]`` as the destination names them, without querying it."""
+def relation_prefix(pipeline: Pipeline) -> tuple[list[str], Callable[[str], str]]:
+    """``[<database>, <dataset>]`` as the destination names them, and the destination's case
+    folding for identifiers (Snowflake upper-cases them), without querying the destination."""
     dataset = pipeline.dataset_name
     try:
         client = pipeline.sql_client()
     except Exception:
         # Destinations without SQL (filesystem, custom sinks) have no database to name.
-        return [dataset] if dataset else []
+        return ([dataset] if dataset else []), str
+    casefold = client.capabilities.casefold_identifier
     path = client.make_qualified_table_name_path(None, quote=False)
-    catalog = client.catalog_name(quote=False)
-    if not catalog:
+    if not client.catalog_name(quote=False):
         catalog = _database_from_credentials(getattr(client, "credentials", None))
         if catalog:
-            path = [catalog, *path]
-    return path
+            path = [casefold(catalog), *path]
+    return path, casefold
 
 
 def _database_from_credentials(credentials: Any) -> Optional[str]:

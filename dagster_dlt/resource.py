@@ -1,10 +1,12 @@
 """``DagsterDltResource``: runs a dlt pipeline inside a Dagster step and reports what landed."""
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import partial
 from typing import Any, Optional, Union
 
+import dlt
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -18,6 +20,8 @@ from dagster import (
 from dlt.common.configuration.container import Container
 from dlt.common.configuration.exceptions import (
     ConfigFieldMissingException,
+    ConfigurationException,
+    ConfigurationValueError,
     LookupTrace,
     LookupTraces,
 )
@@ -210,6 +214,7 @@ def _run_pipeline(
     where = {name: run_kwargs[name] for name in _DESTINATION_ARGS if name in run_kwargs}
     extract_kwargs = {k: v for k, v in run_kwargs.items() if k not in _DESTINATION_ARGS}
     extract_kwargs.setdefault("refresh", pipeline.refresh)
+    row_counts: dict[str, int] = {}
     try:
         with lock():
             # With no data, run() only sets the destination and restores state from it.
@@ -224,15 +229,14 @@ def _run_pipeline(
                 credentials=where.get("credentials"),
             )
         return load_info, row_counts, None
-    except PipelineStepFailed as failure:
-        missing = _missing_config(failure)
-        if missing is not None:
-            raise DltConfigurationError(_describe_missing(missing, pipeline)) from failure
-        if failure.step == "load" and isinstance(failure.step_info, LoadInfo):
+    except (PipelineStepFailed, ConfigurationException) as failure:
+        problem = _configuration_problem(failure)
+        if problem is not None:
+            raise DltConfigurationError(_describe_config_problem(problem, pipeline)) from failure
+        loaded_some = isinstance(failure, PipelineStepFailed) and failure.step == "load"
+        if loaded_some and isinstance(failure.step_info, LoadInfo):
             return failure.step_info, row_counts, failure
         raise
-    except ConfigFieldMissingException as missing:
-        raise DltConfigurationError(_describe_missing(missing, pipeline)) from missing
 
 
 @contextmanager
@@ -261,16 +265,52 @@ def _lock_owner(context: OpExecutionContext) -> dict[str, Any]:
     return {"run_id": context.run_id, "op": context.op_def.name}
 
 
-def _missing_config(error: BaseException) -> Optional[ConfigFieldMissingException]:
+def _configuration_problem(
+    error: BaseException,
+) -> Optional[Union[ConfigFieldMissingException, ConfigurationValueError]]:
+    """The missing or invalid configuration behind a dlt failure, if that is what it was."""
     seen = set()
     current: Optional[BaseException] = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, ConfigFieldMissingException):
+        if isinstance(current, (ConfigFieldMissingException, ConfigurationValueError)):
             return current
         inner = getattr(current, "exception", None)
         current = inner if isinstance(inner, BaseException) else current.__cause__
     return None
+
+
+def _describe_config_problem(
+    problem: Union[ConfigFieldMissingException, ConfigurationValueError], pipeline: Pipeline
+) -> str:
+    if isinstance(problem, ConfigFieldMissingException):
+        return _describe_missing(problem, pipeline)
+    return _describe_invalid(problem, pipeline)
+
+
+def _describe_invalid(problem: ConfigurationValueError, pipeline: Pipeline) -> str:
+    # dlt validates credentials after resolving them (e.g. Snowflake needs a username and a
+    # password unless it has a private key) and names the fields in backticks.
+    destination = pipeline.destination.destination_name if pipeline.destination else None
+    reason = (
+        str(problem).strip().splitlines()[0] if str(problem).strip() else type(problem).__name__
+    )
+    if destination is None:
+        return f"dlt pipeline '{pipeline.pipeline_name}' has invalid configuration: {reason}"
+    section = f"destination.{destination}.credentials"
+    named = [f for f in re.findall(r"`([a-z_]+)`", reason)]
+    missing = [f for f in named if dlt.secrets.get(f"{section}.{f}") is None] or named
+    env_vars = [f"{section}.{f}".replace(".", "__").upper() for f in missing]
+    hint = (
+        f" Missing: {', '.join(env_vars)}. Set these environment variables, or add "
+        f"{', '.join(missing)} under [{section}] in .dlt/secrets.toml."
+        if missing
+        else ""
+    )
+    return (
+        f"dlt pipeline '{pipeline.pipeline_name}' cannot configure destination "
+        f"'{destination}': {reason}{hint}"
+    )
 
 
 def _describe_missing(missing: ConfigFieldMissingException, pipeline: Pipeline) -> str:
