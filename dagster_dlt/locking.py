@@ -10,7 +10,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
@@ -50,12 +50,16 @@ def single_writer_file(pipeline: Pipeline) -> Optional[Path]:
 
 def destination_lock(
     pipeline: Pipeline, timeout: float, owner: Optional[dict[str, Any]] = None
-) -> AbstractContextManager[None]:
-    """Hold the pipeline's destination for writing; a no-op for multi-writer destinations."""
+) -> Callable[[], AbstractContextManager[None]]:
+    """A factory of context managers that hold the pipeline's destination for writing.
+
+    The destination is looked up once; for multi-writer destinations the lock is a no-op.
+    """
     path = single_writer_file(pipeline)
     if path is None or fcntl is None:
-        return nullcontext()
-    return _file_lock(path.with_name(path.name + ".lock"), path, timeout, owner or {})
+        return nullcontext
+    lock_path = path.with_name(path.name + ".lock")
+    return lambda: _file_lock(lock_path, path, timeout, owner or {})
 
 
 @contextmanager

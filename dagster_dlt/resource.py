@@ -3,7 +3,6 @@
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from functools import partial
 from typing import Any, Optional, Union
 
 import dlt
@@ -175,7 +174,7 @@ def _run(
     run_source = source.with_resources(*names_by_key.values())  # a clone: the original stays intact
     with isolated_pipeline(pipeline, context.log) as run_pipeline, _partition_interval(context):
         session.pipeline = run_pipeline
-        session.lock = partial(destination_lock, run_pipeline, lock_timeout, _lock_owner(context))
+        session.lock = destination_lock(run_pipeline, lock_timeout, _lock_owner(context))
         load_info, row_counts, failure = _run_pipeline(
             run_pipeline, run_source, run_kwargs, session.lock
         )
