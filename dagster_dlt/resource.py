@@ -345,11 +345,15 @@ def _missing_leaves(traces: Mapping[str, Any]) -> Iterator[tuple[str, list[Looku
 
 
 def _most_specific(traces: list[LookupTrace], pipeline_name: str) -> Optional[LookupTrace]:
-    # dlt tries several keys per field; the one users set is the longest that is not prefixed by
-    # the pipeline name, e.g. DESTINATION__SNOWFLAKE__CREDENTIALS__PASSWORD.
+    # dlt tries several keys per field. Users set the one not prefixed by the pipeline name; for a
+    # source that is the source-level key (SOURCES__GITHUB__ACCESS_TOKEN serves every resource of
+    # the source), elsewhere the most specific one (DESTINATION__SNOWFLAKE__CREDENTIALS__PASSWORD).
     env = [t for t in traces if t.provider == "Environment Variables"]
     prefix = f"{pipeline_name}__".upper()
     preferred = [t for t in env if not t.key.upper().startswith(prefix)] or env
+    source_level = [t for t in preferred if len(t.sections) == 2 and t.sections[0] == "sources"]
+    if source_level:
+        return source_level[0]
     return max(preferred, key=lambda t: len(t.sections), default=None)
 
 

@@ -181,7 +181,7 @@ def test_quickstart_without_the_api_key_names_the_variable_to_set(
     assert not result.success
     error = result.get_step_failure_events()[0].step_failure_data.error
     assert error.cls_name == DltConfigurationError.__name__
-    assert re.search(r"SOURCES__EXAMPLE__(\w+__)?API_KEY", error.message)
+    assert "SOURCES__EXAMPLE__API_KEY" in error.message
     assert example_api.requests() == []
 
 
