@@ -5,6 +5,7 @@ per-field getters (``get_asset_key``, ``get_group_name``, ...); those are honour
 ``_apply_legacy_overrides``, with a deprecation warning, instead of wrapping every field.
 """
 
+import functools
 import inspect
 import threading
 import warnings
@@ -110,16 +111,34 @@ def default_kinds(destination: Optional[Destination]) -> set[str]:
     return {"dlt", destination.destination_name} if destination is not None else {"dlt"}
 
 
-def default_asset_spec(data: DltResourceTranslatorData) -> AssetSpec:
+def default_asset_spec(
+    data: DltResourceTranslatorData, extra_metadata: Optional[Mapping[str, Any]] = None
+) -> AssetSpec:
     """The spec a plain ``DagsterDltTranslator`` gives a resource."""
     resource, destination = data.resource, data.destination
     return AssetSpec(
         key=default_asset_key(resource),
         deps=default_deps(resource),
         description=default_description(resource),
-        metadata=default_metadata(resource, destination),
+        metadata={**default_metadata(resource, destination), **(extra_metadata or {})},
         kinds=default_kinds(destination),
     )
+
+
+@functools.cache
+def legacy_overrides(cls: type) -> tuple[str, ...]:
+    """The legacy per-field getters that ``cls`` overrides, looked up once per class."""
+    return tuple(
+        name
+        for name in _LEGACY_GETTERS
+        if getattr(cls, name) is not getattr(DagsterDltTranslator, name)
+    )
+
+
+def uses_defaults(translator: "DagsterDltTranslator") -> bool:
+    """True when ``translator`` changes nothing of the default spec."""
+    cls = type(translator)
+    return cls.get_asset_spec is DagsterDltTranslator.get_asset_spec and not legacy_overrides(cls)
 
 
 def default_metadata(resource: DltResource, destination: Optional[Destination]) -> dict[str, Any]:
