@@ -1,7 +1,8 @@
 """Definitions for the parallel-run tests, loaded by the `dagster` CLI in separate processes.
 
 The destination comes from the environment: DAGSTER_DLT_TEST_DESTINATION ("duckdb" or
-"filesystem") and DAGSTER_DLT_TEST_TARGET (the DuckDB file or the folder).
+"filesystem") and DAGSTER_DLT_TEST_TARGET (the DuckDB file or the folder);
+DAGSTER_DLT_TEST_ROWS_PER_DAY sets the volume (benchmarks/parallel_partitions.py raises it).
 """
 
 import os
@@ -17,7 +18,7 @@ from dagster import (
 
 from dagster_dlt import DagsterDltResource, dlt_assets
 
-ROWS_PER_DAY = 500
+ROWS_PER_DAY = int(os.environ.get("DAGSTER_DLT_TEST_ROWS_PER_DAY", "500"))
 FIRST_DAY = datetime(2024, 1, 1, tzinfo=timezone.utc)
 LAST_DAY = datetime(2024, 1, 5, tzinfo=timezone.utc)
 

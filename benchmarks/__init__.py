@@ -1,0 +1,1 @@
+"""Benchmarks of the integration against plain dlt. Run them all with ``python -m benchmarks``."""

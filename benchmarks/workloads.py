@@ -1,0 +1,132 @@
+"""The sources and helpers the benchmarks share."""
+
+import gc
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import dlt
+from dagster import AssetExecutionContext, DagsterInstance, materialize
+
+from dagster_dlt import DagsterDltResource, dlt_assets
+
+BATCH = 10_000
+
+
+def rows_source(rows: int, name: str = "rows") -> Any:
+    """One resource yielding ``rows`` small rows in batches, as an API client would."""
+
+    @dlt.source(name=name)
+    def source():
+        @dlt.resource(name="items")
+        def items() -> Iterator[list[dict[str, Any]]]:
+            for start in range(0, rows, BATCH):
+                yield [
+                    {"id": i, "name": f"item-{i % 97}", "value": i * 0.5, "flag": i % 2 == 0}
+                    for i in range(start, min(rows, start + BATCH))
+                ]
+
+        return items
+
+    return source()
+
+
+def wide_source(resources: int, rows: int, name: str = "wide") -> Any:
+    """``resources`` resources of ``rows`` rows each."""
+
+    def make(i: int):
+        def gen() -> Iterator[list[dict[str, Any]]]:
+            yield [{"id": j, "resource": i, "value": j * 0.5} for j in range(rows)]
+
+        return gen
+
+    @dlt.source(name=name)
+    def source():
+        return [dlt.resource(make(i), name=f"r{i}") for i in range(resources)]
+
+    return source()
+
+
+def pipeline_into(workdir: Path, name: str) -> dlt.Pipeline:
+    return dlt.pipeline(
+        pipeline_name=name,
+        pipelines_dir=str(workdir / "pipelines"),
+        destination=dlt.destinations.duckdb(str(workdir / f"{name}.duckdb")),
+        dataset_name="bench",
+    )
+
+
+Timing = tuple[float, float]
+"""(wall-clock seconds, CPU seconds of this process, all threads)."""
+
+
+class _Clock:
+    def __enter__(self) -> "_Clock":
+        gc.collect()
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.timing = (time.perf_counter() - self._wall, time.process_time() - self._cpu)
+
+
+def run_plain(make_source: Callable[[], Any], **run_kwargs: Any) -> Timing:
+    """Time ``pipeline.run`` into a fresh DuckDB file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        pipeline = pipeline_into(Path(tmp), "plain")
+        source = make_source()
+        with _Clock() as clock:
+            pipeline.run(source, **run_kwargs)
+        return clock.timing
+
+
+def run_dagster(make_source: Callable[[], Any], **run_kwargs: Any) -> Timing:
+    """Time ``dagster.materialize`` of the source's assets into a fresh DuckDB file.
+
+    The clock covers what a user waits for: building the assets and the whole Dagster run.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        pipeline = pipeline_into(Path(tmp), "dagster")
+        source = make_source()
+        instance = DagsterInstance.ephemeral()
+        with _Clock() as clock:
+
+            @dlt_assets(dlt_source=source, dlt_pipeline=pipeline)
+            def assets(context: AssetExecutionContext, dlt: DagsterDltResource):
+                yield from dlt.run(context=context, **run_kwargs)
+
+            result = materialize(
+                [assets], resources={"dlt": DagsterDltResource()}, instance=instance
+            )
+        assert result.success
+        return clock.timing
+
+
+def compare(
+    plain: Callable[[], Timing], dagster: Callable[[], Timing], repeats: int
+) -> dict[str, float]:
+    """Alternate the two (AB, BA, ...) so drift on a shared machine hits both sides alike.
+
+    Reports medians of wall-clock and of CPU time; CPU time is the steadier figure on a busy
+    machine, wall-clock is what a user waits for.
+    """
+    plain_runs: list[Timing] = []
+    dagster_runs: list[Timing] = []
+    for i in range(repeats):
+        for side in (plain, dagster) if i % 2 == 0 else (dagster, plain):
+            (plain_runs if side is plain else dagster_runs).append(side())
+    plain_wall = statistics.median(t[0] for t in plain_runs)
+    dagster_wall = statistics.median(t[0] for t in dagster_runs)
+    plain_cpu = statistics.median(t[1] for t in plain_runs)
+    dagster_cpu = statistics.median(t[1] for t in dagster_runs)
+    return {
+        "plain_wall_s": round(plain_wall, 3),
+        "dagster_wall_s": round(dagster_wall, 3),
+        "wall_ratio": round(dagster_wall / plain_wall, 3),
+        "plain_cpu_s": round(plain_cpu, 3),
+        "dagster_cpu_s": round(dagster_cpu, 3),
+        "cpu_ratio": round(dagster_cpu / plain_cpu, 3),
+    }
