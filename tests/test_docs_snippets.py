@@ -41,7 +41,11 @@ from tests.fake_github import FakeGitHub
 
 REPO = Path(__file__).resolve().parents[1]
 
+pytest_plugins = ["tests.snowflake_emulator"]
+
 pytestmark = [
+    # fakesnow triggers this with DuckDB 2; it says nothing about our code.
+    pytest.mark.filterwarnings("ignore:Arrow output on a DB-API result:UserWarning"),
     # progress="log" in the guide's pipeline asks for psutil, which the test extra does not install.
     pytest.mark.filterwarnings("ignore:psutil dependency is not installed:UserWarning"),
     # Dagster's own build_schedule_from_partitioned_job calls a method it deprecated.
@@ -230,6 +234,32 @@ def test_github_snowflake_runs_unchanged_into_duckdb_through_a_named_destination
     spec = snippet.dagster_github_assets.specs_by_key[issues]
     assert spec.group_name == "github"
     assert {"dlt", "snowflake"} <= set(spec.kinds)
+
+
+def test_github_snowflake_runs_unchanged_against_the_snowflake_emulator(
+    dagster_repo_on_fake_github: FakeGitHub,
+    snowflake_env: dict[str, str],
+    snowflake_emulator: Any,
+    snowflake_database: str,
+):
+    # Credentials from DESTINATION__SNOWFLAKE__CREDENTIALS__* only: the guide's code as it is,
+    # through the real snowflake-connector-python, into the fakesnow emulator.
+    snippet = load_snippet("github_snowflake")
+
+    result = run(snippet.defs)
+
+    assert result.success
+    issues = AssetKey("dlt_github_reactions_issues")
+    metadata = materialized(result)[issues]
+    assert metadata["rows_loaded"] == 250
+    assert metadata["dagster/table_name"] == f"{snowflake_database.upper()}.GITHUB.ISSUES"
+    assert snowflake_emulator.query(snowflake_database, "SELECT COUNT(*) FROM GITHUB.ISSUES") == [
+        (250,)
+    ]
+    assert snowflake_emulator.query(
+        snowflake_database, "SELECT COUNT(*) FROM GITHUB.PULL_REQUESTS"
+    ) == [(3,)]
+    assert snowflake_env["DESTINATION__SNOWFLAKE__CREDENTIALS__PASSWORD"] not in str(metadata)
 
 
 def test_github_snowflake_without_credentials_fails_naming_them(
