@@ -1,11 +1,9 @@
 """``DagsterDltResource``: runs a dlt pipeline inside a Dagster step and reports what landed."""
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Optional, Union
 
-import dlt
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -18,11 +16,7 @@ from dagster import (
 )
 from dlt.common.configuration.container import Container
 from dlt.common.configuration.exceptions import (
-    ConfigFieldMissingException,
     ConfigurationException,
-    ConfigurationValueError,
-    LookupTrace,
-    LookupTraces,
 )
 from dlt.common.pipeline import LoadInfo
 from dlt.extract.incremental.context import TimeIntervalContext
@@ -30,6 +24,7 @@ from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.pipeline import Pipeline
 
+from dagster_dlt.config_errors import configuration_problem, describe_config_problem
 from dagster_dlt.constants import (
     META_KEY_PIPELINE,
     META_KEY_RESOURCE_NAME,
@@ -124,9 +119,9 @@ class DagsterDltResource(ConfigurableResource):
                 "when called from an @op or from an asset not built by @dlt_assets)."
             )
 
-        if assets_def is not None and dagster_dlt_translator is None and _names_by_key(assets_def):
-            names_by_key = _names_by_key(assets_def)
-        else:
+        # Specs built by @dlt_assets name their resource; a translator passed here overrides that.
+        names_by_key = _names_by_key(assets_def) if assets_def is not None else {}
+        if not names_by_key or dagster_dlt_translator is not None:
             names_by_key = {
                 translator.get_asset_spec(
                     DltResourceTranslatorData(resource=resource, pipeline=dlt_pipeline)
@@ -229,9 +224,9 @@ def _run_pipeline(
             )
         return load_info, row_counts, None
     except (PipelineStepFailed, ConfigurationException) as failure:
-        problem = _configuration_problem(failure)
+        problem = configuration_problem(failure)
         if problem is not None:
-            raise DltConfigurationError(_describe_config_problem(problem, pipeline)) from failure
+            raise DltConfigurationError(describe_config_problem(problem, pipeline)) from failure
         loaded_some = isinstance(failure, PipelineStepFailed) and failure.step == "load"
         if loaded_some and isinstance(failure.step_info, LoadInfo):
             return failure.step_info, row_counts, failure
@@ -262,99 +257,6 @@ def _partition_interval(context: OpExecutionContext) -> Iterator[None]:
 
 def _lock_owner(context: OpExecutionContext) -> dict[str, Any]:
     return {"run_id": context.run_id, "op": context.op_def.name}
-
-
-def _configuration_problem(
-    error: BaseException,
-) -> Optional[Union[ConfigFieldMissingException, ConfigurationValueError]]:
-    """The missing or invalid configuration behind a dlt failure, if that is what it was."""
-    seen = set()
-    current: Optional[BaseException] = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, (ConfigFieldMissingException, ConfigurationValueError)):
-            return current
-        inner = getattr(current, "exception", None)
-        current = inner if isinstance(inner, BaseException) else current.__cause__
-    return None
-
-
-def _describe_config_problem(
-    problem: Union[ConfigFieldMissingException, ConfigurationValueError], pipeline: Pipeline
-) -> str:
-    if isinstance(problem, ConfigFieldMissingException):
-        return _describe_missing(problem, pipeline)
-    return _describe_invalid(problem, pipeline)
-
-
-def _describe_invalid(problem: ConfigurationValueError, pipeline: Pipeline) -> str:
-    # dlt validates credentials after resolving them (e.g. Snowflake needs a username and a
-    # password unless it has a private key) and names the fields in backticks.
-    destination = pipeline.destination.destination_name if pipeline.destination else None
-    reason = (
-        str(problem).strip().splitlines()[0] if str(problem).strip() else type(problem).__name__
-    )
-    if destination is None:
-        return f"dlt pipeline '{pipeline.pipeline_name}' has invalid configuration: {reason}"
-    section = f"destination.{destination}.credentials"
-    named = [f for f in re.findall(r"`([a-z_]+)`", reason)]
-    missing = [f for f in named if dlt.secrets.get(f"{section}.{f}") is None] or named
-    env_vars = [f"{section}.{f}".replace(".", "__").upper() for f in missing]
-    hint = (
-        f" Missing: {', '.join(env_vars)}. Set these environment variables, or add "
-        f"{', '.join(missing)} under [{section}] in .dlt/secrets.toml."
-        if missing
-        else ""
-    )
-    return (
-        f"dlt pipeline '{pipeline.pipeline_name}' cannot configure destination "
-        f"'{destination}': {reason}{hint}"
-    )
-
-
-def _describe_missing(missing: ConfigFieldMissingException, pipeline: Pipeline) -> str:
-    env_vars: list[str] = []
-    toml: dict[str, list[str]] = {}
-    for field, traces in _missing_leaves(missing.traces):
-        best = _most_specific(traces, pipeline.pipeline_name)
-        if best is None:
-            env_vars.append(field.upper())
-            continue
-        env_vars.append(best.key)
-        toml.setdefault(".".join(best.sections), []).append(field)
-    where = "; ".join(
-        f"{', '.join(fields)} under [{section}]" if section else ", ".join(fields)
-        for section, fields in toml.items()
-    )
-    return (
-        f"dlt pipeline '{pipeline.pipeline_name}' is missing configuration "
-        f"({missing.spec_name}): {', '.join(env_vars)}. Set these environment variables, or add "
-        f"{where or 'them'} in .dlt/secrets.toml."
-    )
-
-
-def _missing_leaves(traces: Mapping[str, Any]) -> Iterator[tuple[str, list[LookupTrace]]]:
-    """Flatten dlt's nested lookup traces into (field, traces tried for it)."""
-    for field, field_traces in traces.items():
-        nested = [t for t in field_traces if isinstance(t, LookupTraces)]
-        if nested:
-            # For a union of credential types, the first alternative is the usual one.
-            yield from _missing_leaves(nested[0].traces)
-        else:
-            yield field, [t for t in field_traces if isinstance(t, LookupTrace)]
-
-
-def _most_specific(traces: list[LookupTrace], pipeline_name: str) -> Optional[LookupTrace]:
-    # dlt tries several keys per field. Users set the one not prefixed by the pipeline name; for a
-    # source that is the source-level key (SOURCES__GITHUB__ACCESS_TOKEN serves every resource of
-    # the source), elsewhere the most specific one (DESTINATION__SNOWFLAKE__CREDENTIALS__PASSWORD).
-    env = [t for t in traces if t.provider == "Environment Variables"]
-    prefix = f"{pipeline_name}__".upper()
-    preferred = [t for t in env if not t.key.upper().startswith(prefix)] or env
-    source_level = [t for t in preferred if len(t.sections) == 2 and t.sections[0] == "sources"]
-    if source_level:
-        return source_level[0]
-    return max(preferred, key=lambda t: len(t.sections), default=None)
 
 
 def _check_selection(
