@@ -1,47 +1,64 @@
-"""Demo definitions (offline): an example source loaded into DuckDB through @dlt_assets."""
+"""The demo code location: GH Archive and GitHub loaded into DuckDB by dlt, and reports on top.
 
-import os
-from pathlib import Path
+Load it with ``dagster dev -w workspace.yaml``. Loading does no I/O: no network, no secrets, no
+query of the DuckDB file.
+"""
 
-import dlt
-from dagster import AssetExecutionContext, Definitions
-
-from dagster_dlt import DagsterDltResource, dlt_assets
-
-DUCKDB_PATH = Path(os.environ.get("DAGSTER_DLT_DEMO_DUCKDB", "demo.duckdb")).resolve()
-
-
-@dlt.source
-def example():
-    """A small offline source: courses and the users enrolled in them."""
-
-    @dlt.resource(primary_key="id", write_disposition="merge")
-    def courses():
-        """Courses on offer."""
-        yield [{"id": i, "title": f"Course {i}"} for i in range(1, 6)]
-
-    @dlt.resource(primary_key="id", write_disposition="merge")
-    def users():
-        """Users and their enrollments."""
-        yield [
-            {"id": i, "name": f"user{i}", "enrollments": [{"course_id": 1 + i % 5}]}
-            for i in range(1, 21)
-        ]
-
-    return courses, users
-
-
-@dlt_assets(
-    dlt_source=example(),
-    dlt_pipeline=dlt.pipeline(
-        pipeline_name="example",
-        dataset_name="example",
-        destination=dlt.destinations.duckdb(str(DUCKDB_PATH)),
-    ),
-    group_name="example",
+from dagster import (
+    AssetSelection,
+    DefaultScheduleStatus,
+    Definitions,
+    ScheduleDefinition,
+    build_schedule_from_partitioned_job,
+    define_asset_job,
 )
-def example_assets(context: AssetExecutionContext, dlt: DagsterDltResource):
-    yield from dlt.run(context=context).fetch_row_count()
 
+from dagster_dlt import DagsterDltResource
+from dagster_dlt_demo.gharchive_assets import gharchive_assets, gharchive_upstream
+from dagster_dlt_demo.github_assets import github_assets, github_upstream
+from dagster_dlt_demo.reports import events_per_repo_per_day, top_contributors
 
-defs = Definitions(assets=[example_assets], resources={"dlt": DagsterDltResource()})
+__all__ = ["defs", "gharchive_job", "gharchive_schedule", "github_job", "github_schedule"]
+
+gharchive_job = define_asset_job(
+    "gharchive_job",
+    # Daily partitioned, like its assets: Dagster infers the partitions from them.
+    selection=AssetSelection.assets(gharchive_assets, events_per_repo_per_day, top_contributors),
+    description="Load a day of GH Archive events into DuckDB, then rebuild the reports.",
+)
+
+gharchive_schedule = build_schedule_from_partitioned_job(
+    gharchive_job,
+    name="gharchive_daily",
+    # GH Archive publishes an hour shortly after it ends: by 01:00 UTC yesterday is complete.
+    hour_of_day=1,
+    default_status=DefaultScheduleStatus.STOPPED,
+)
+
+github_job = define_asset_job(
+    "github_job",
+    selection=AssetSelection.assets(github_assets),
+    description="Load new and updated issues and comments, and clone traffic, from GitHub.",
+)
+
+github_schedule = ScheduleDefinition(
+    name="github_daily",
+    job=github_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.STOPPED,
+)
+
+defs = Definitions(
+    assets=[
+        *gharchive_upstream,
+        gharchive_assets,
+        *github_upstream,
+        github_assets,
+        events_per_repo_per_day,
+        top_contributors,
+    ],
+    jobs=[gharchive_job, github_job],
+    schedules=[gharchive_schedule, github_schedule],
+    resources={"dlt": DagsterDltResource()},
+)

@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from dlt_sources.gharchive import (
+    EVENT_TYPES,
     SAMPLE_DIR,
     MissingArchiveHour,
     available_days,
@@ -234,7 +235,79 @@ def test_calling_the_source_reads_nothing() -> None:
     # nothing listens on port 9; the call must still succeed
     source = gharchive_source("2024-01-01", base_url="http://127.0.0.1:9")
 
-    assert list(source.resources) == ["events"]
+    assert list(source.resources)[:3] == ["events", "commit_comment_event", "create_event"]
+
+
+# one resource per event type
+
+
+def test_each_event_type_is_a_resource_reading_from_one_reader() -> None:
+    source = gharchive_source("2024-01-01", base_url=SAMPLE_DIR)
+
+    per_type = [event_table_name(kind) for kind in EVENT_TYPES]
+    assert list(source.selected_resources) == [*per_type, "other_events"]
+    assert "events" not in source.selected_resources
+    for name in [*per_type, "other_events"]:
+        assert source.resources[name]._pipe.parent.name == "events"
+
+
+def test_one_event_type_loads_alone_and_files_are_read_once(
+    pipeline: dlt.Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dlt_sources.gharchive as gharchive
+
+    reads: list[datetime] = []
+    read_hour = gharchive.read_hour
+
+    def counting_read_hour(base_url: str, hour: datetime) -> Iterator[dict[str, Any]]:
+        reads.append(hour)
+        return read_hour(base_url, hour)
+
+    monkeypatch.setattr(gharchive, "read_hour", counting_read_hour)
+    source = gharchive_source("2024-01-02", base_url=SAMPLE_DIR)
+
+    pipeline.run(source.with_resources("push_event", "watch_event"))
+
+    assert tables(pipeline) == {"push_event", "push_event__payload__commits", "watch_event"}
+    expected = Counter(event["type"] for event in raw_events(day_hours("2024-01-02")))
+    assert rows(pipeline, "select count(*) from {t}.watch_event") == [(expected["WatchEvent"],)]
+    assert reads == day_hours("2024-01-02")
+
+
+def test_events_of_unknown_types_go_to_other_events(pipeline: dlt.Pipeline, tmp_path: Path) -> None:
+    hour = datetime(2024, 1, 2, 15, tzinfo=UTC)
+    events = raw_events([hour])
+    retired = {**events[0], "id": "1", "type": "GistEvent", "payload": {"action": "create"}}
+    directory = tmp_path / "archive"
+    directory.mkdir()
+    with gzip.open(directory / hour_file_name(hour), "wt") as lines:
+        lines.writelines(json.dumps(event) + "\n" for event in [*events, retired])
+
+    pipeline.run(gharchive_source("2024-01-02-15", base_url=str(directory)))
+
+    assert rows(pipeline, "select id, type from {t}.gist_event") == [("1", "GistEvent")]
+    assert "push_event" in tables(pipeline)
+
+
+def test_selecting_the_reader_alone_loads_every_event(pipeline: dlt.Pipeline) -> None:
+    expected = Counter(event["type"] for event in raw_events(day_hours("2024-01-01")))
+
+    pipeline.run(gharchive_source("2024-01-01", base_url=SAMPLE_DIR).with_resources("events"))
+
+    loaded = {
+        table: rows(pipeline, f"select count(*) from {{t}}.{table}")[0][0]
+        for table in tables(pipeline)
+        if "__" not in table
+    }
+    assert loaded == {event_table_name(kind): count for kind, count in expected.items()}
+
+
+def test_event_types_leave_only_their_resources() -> None:
+    source = gharchive_source("2024-01-01", base_url=SAMPLE_DIR, event_types=["WatchEvent"])
+    assert list(source.selected_resources) == ["watch_event"]
+
+    source = gharchive_source("2024-01-01", base_url=SAMPLE_DIR, event_types=["GistEvent"])
+    assert list(source.selected_resources) == ["other_events"]
 
 
 # hours

@@ -16,3 +16,25 @@ SAMPLE_SEED = 20240101
 
 BATCH_SIZE = 1000
 """Events handed to dlt at once; real hours hold ~200k events, so never a whole file."""
+
+EVENT_TYPES = (
+    "CommitCommentEvent",
+    "CreateEvent",
+    "DeleteEvent",
+    "ForkEvent",
+    "GollumEvent",
+    "IssueCommentEvent",
+    "IssuesEvent",
+    "MemberEvent",
+    "PublicEvent",
+    "PullRequestEvent",
+    "PullRequestReviewCommentEvent",
+    "PullRequestReviewEvent",
+    "PullRequestReviewThreadEvent",
+    "PushEvent",
+    "ReleaseEvent",
+    "SponsorshipEvent",
+    "WatchEvent",
+)
+"""The event types GitHub documents for its Events API; each gets a resource of its own. Any other
+type (GH Archive also holds retired ones such as ``GistEvent``) goes to ``other_events``."""
