@@ -33,7 +33,10 @@ def test_default_keys_deps_and_descriptions_match_the_published_package(make_pip
         AssetKey("shop_customers")
     ]
     assert specs[AssetKey("dlt_shop_customers")].description == "Customers of the shop."
-    assert specs[AssetKey("dlt_shop_orders")].description == "Orders of each customer, with their items."
+    assert (
+        specs[AssetKey("dlt_shop_orders")].description
+        == "Orders of each customer, with their items."
+    )
     assert specs[AssetKey("dlt_shop_events")].description is None
 
 
@@ -57,7 +60,10 @@ def test_kinds_and_spec_metadata(make_pipeline):
 def test_translator_data_exposes_the_pipeline_destination(make_pipeline):
     pipeline = make_pipeline()
     resource = shop().resources["customers"]
-    assert DltResourceTranslatorData(resource=resource, pipeline=pipeline).destination is pipeline.destination
+    assert (
+        DltResourceTranslatorData(resource=resource, pipeline=pipeline).destination
+        is pipeline.destination
+    )
     assert DltResourceTranslatorData(resource=resource).destination is None
 
 
@@ -105,7 +111,9 @@ def test_group_name_conflicts_with_translator_groups(make_pipeline):
 
 
 def test_clear_errors_for_bad_arguments(make_pipeline):
-    with pytest.raises(DagsterInvalidDefinitionError, match=r"call it, e.g. dlt_source=my_source\(\)"):
+    with pytest.raises(
+        DagsterInvalidDefinitionError, match=r"call it, e.g. dlt_source=my_source\(\)"
+    ):
         build_dlt_asset_specs(shop, make_pipeline())
     with pytest.raises(DagsterInvalidDefinitionError, match="dlt_pipeline must be a dlt Pipeline"):
         build_dlt_asset_specs(shop(), "duckdb")

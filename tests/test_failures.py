@@ -32,7 +32,9 @@ def reset_sink():
 
 def sink_pipeline(tmp_path):
     return dlt.pipeline(
-        pipeline_name="sink_pipeline", pipelines_dir=str(tmp_path / "pipelines"), destination=picky_sink
+        pipeline_name="sink_pipeline",
+        pipelines_dir=str(tmp_path / "pipelines"),
+        destination=picky_sink,
     )
 
 
@@ -66,12 +68,16 @@ def test_failed_load_job_fails_the_step_after_reporting_what_loaded(tmp_path):
     assert "sink refuses table orders: quota exceeded" in failure.message
     # The materializations come before the failure in the event log.
     kinds = [e.event_type_value for e in result.all_events]
-    assert kinds.index("STEP_FAILURE") > max(i for i, k in enumerate(kinds) if k == "ASSET_MATERIALIZATION")
+    assert kinds.index("STEP_FAILURE") > max(
+        i for i, k in enumerate(kinds) if k == "ASSET_MATERIALIZATION"
+    )
 
 
 def test_failed_load_raises_a_typed_error(tmp_path):
     with pytest.raises(DltLoadJobsFailedError) as raised:
-        materialize([build_assets(shop(), sink_pipeline(tmp_path))], resources={"dlt": DagsterDltResource()})
+        materialize(
+            [build_assets(shop(), sink_pipeline(tmp_path))], resources={"dlt": DagsterDltResource()}
+        )
     assert set(raised.value.failed_tables) == {"orders"}
 
 
@@ -108,7 +114,9 @@ def test_missing_destination_credentials_name_the_variables(tmp_path, monkeypatc
     for name in ("PASSWORD", "USERNAME", "HOST", "DATABASE"):
         monkeypatch.delenv(f"DESTINATION__POSTGRES__CREDENTIALS__{name}", raising=False)
     pipeline = dlt.pipeline(
-        pipeline_name="pg_pipeline", pipelines_dir=str(tmp_path / "pipelines"), destination="postgres"
+        pipeline_name="pg_pipeline",
+        pipelines_dir=str(tmp_path / "pipelines"),
+        destination="postgres",
     )
     # Building the assets needs no credentials.
     assets = build_assets(shop(), pipeline)

@@ -29,11 +29,17 @@ def value(metadata, key):
 
 
 def test_one_materialization_per_asset_with_the_rows_in_duckdb(make_pipeline, duckdb_path):
-    result = materialize([build_assets(shop(), make_pipeline())], resources={"dlt": DagsterDltResource()})
+    result = materialize(
+        [build_assets(shop(), make_pipeline())], resources={"dlt": DagsterDltResource()}
+    )
 
     assert result.success
     metadata = materializations(result)
-    assert set(metadata) == {AssetKey("dlt_shop_customers"), AssetKey("dlt_shop_orders"), AssetKey("dlt_shop_events")}
+    assert set(metadata) == {
+        AssetKey("dlt_shop_customers"),
+        AssetKey("dlt_shop_orders"),
+        AssetKey("dlt_shop_events"),
+    }
     assert count_rows(duckdb_path, "raw", "customers") == 2
     assert count_rows(duckdb_path, "raw", "orders") == 6
     assert count_rows(duckdb_path, "raw", "orders__items") == 6
@@ -49,7 +55,9 @@ def test_one_materialization_per_asset_with_the_rows_in_duckdb(make_pipeline, du
     load_ids = value(customers, "load_ids")
     assert len(load_ids) == 1
     jobs = value(customers, "jobs")
-    assert jobs and all(job["load_id"] == load_ids[0] and job["state"] == "completed" for job in jobs)
+    assert jobs and all(
+        job["load_id"] == load_ids[0] and job["state"] == "completed" for job in jobs
+    )
     assert all(job["job_id"].startswith("customers.") for job in jobs)
     assert value(customers, "write_disposition") == "merge"
 
@@ -63,7 +71,9 @@ def test_one_materialization_per_asset_with_the_rows_in_duckdb(make_pipeline, du
 
 
 def test_nested_tables_get_their_own_schema_and_row_counts(make_pipeline):
-    result = materialize([build_assets(shop(), make_pipeline())], resources={"dlt": DagsterDltResource()})
+    result = materialize(
+        [build_assets(shop(), make_pipeline())], resources={"dlt": DagsterDltResource()}
+    )
     orders = materializations(result)[AssetKey("dlt_shop_orders")]
 
     assert value(orders, "rows_loaded") == 6
@@ -75,11 +85,16 @@ def test_nested_tables_get_their_own_schema_and_row_counts(make_pipeline):
 
 
 def test_dynamic_table_names_report_every_table(make_pipeline):
-    result = materialize([build_assets(shop(), make_pipeline())], resources={"dlt": DagsterDltResource()})
+    result = materialize(
+        [build_assets(shop(), make_pipeline())], resources={"dlt": DagsterDltResource()}
+    )
     events = materializations(result)[AssetKey("dlt_shop_events")]
 
     assert value(events, "rows_loaded") == 3
-    assert sorted(value(events, "tables")) == ["warehouse.raw.click_events", "warehouse.raw.view_events"]
+    assert sorted(value(events, "tables")) == [
+        "warehouse.raw.click_events",
+        "warehouse.raw.view_events",
+    ]
 
 
 def test_second_run_reports_its_own_rows_and_merges(make_pipeline, duckdb_path):

@@ -32,6 +32,10 @@ def test_hooks_run_after_the_step(make_pipeline):
     def hooked(context: AssetExecutionContext, dlt: DagsterDltResource):
         yield from dlt.run(context=context)
 
-    result = materialize([hooked], resources={"dlt": DagsterDltResource()}, selection=[AssetKey("dlt_shop_customers")])
+    result = materialize(
+        [hooked],
+        resources={"dlt": DagsterDltResource()},
+        selection=[AssetKey("dlt_shop_customers")],
+    )
     assert result.success
     assert seen == ["hooked"]

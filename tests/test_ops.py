@@ -13,12 +13,19 @@ def test_op_job_loads_and_reports_asset_materializations(make_pipeline, duckdb_p
 
     class Prefixed(DagsterDltTranslator):
         def get_asset_spec(self, data):
-            return super().get_asset_spec(data).replace_attributes(key=AssetKey(["op", data.resource.name]))
+            return (
+                super()
+                .get_asset_spec(data)
+                .replace_attributes(key=AssetKey(["op", data.resource.name]))
+            )
 
     @op(out={})
     def load_shop(context: OpExecutionContext, dlt: DagsterDltResource):
         yield from dlt.run(
-            context=context, dlt_source=shop(), dlt_pipeline=pipeline, dagster_dlt_translator=Prefixed()
+            context=context,
+            dlt_source=shop(),
+            dlt_pipeline=pipeline,
+            dagster_dlt_translator=Prefixed(),
         ).fetch_row_count()
 
     @job(resource_defs={"dlt": DagsterDltResource()})
@@ -29,8 +36,14 @@ def test_op_job_loads_and_reports_asset_materializations(make_pipeline, duckdb_p
     result = shop_job.execute_in_process(instance=instance)
 
     assert result.success
-    events = {e.asset_key: e.materialization.metadata for e in result.get_asset_materialization_events()}
-    assert set(events) == {AssetKey(["op", "customers"]), AssetKey(["op", "orders"]), AssetKey(["op", "events"])}
+    events = {
+        e.asset_key: e.materialization.metadata for e in result.get_asset_materialization_events()
+    }
+    assert set(events) == {
+        AssetKey(["op", "customers"]),
+        AssetKey(["op", "orders"]),
+        AssetKey(["op", "events"]),
+    }
     assert events[AssetKey(["op", "orders"])]["rows_loaded"].value == 6
     assert events[AssetKey(["op", "orders"])]["dagster/row_count"].value == 6
     assert count_rows(duckdb_path, "raw", "orders") == 6
@@ -49,7 +62,9 @@ def test_op_without_source_or_pipeline_gets_a_clear_error(make_pipeline):
 
     for the_op, missing in ((no_source, "dlt_source"), (no_pipeline, "dlt_pipeline")):
         the_job = _job_of(the_op, f"job_{missing}")
-        with pytest.raises(DagsterDltError, match=f"pass {missing}=.*required when called from an @op"):
+        with pytest.raises(
+            DagsterDltError, match=f"pass {missing}=.*required when called from an @op"
+        ):
             the_job.execute_in_process()
 
 

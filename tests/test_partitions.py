@@ -29,7 +29,12 @@ def test_static_partition_key_is_passed_into_the_source(make_pipeline, duckdb_pa
         yield from dlt.run(context=context, dlt_source=source).fetch_row_count()
 
     selection = [AssetKey("dlt_shop_customers"), AssetKey("dlt_shop_orders")]
-    result = materialize([regional], partition_key="south", resources={"dlt": DagsterDltResource()}, selection=selection)
+    result = materialize(
+        [regional],
+        partition_key="south",
+        resources={"dlt": DagsterDltResource()},
+        selection=selection,
+    )
 
     assert result.success
     assert query(duckdb_path, "SELECT DISTINCT day FROM raw.orders") == [("south",)]
@@ -76,7 +81,9 @@ def test_daily_partition_range_runs_once(make_pipeline, duckdb_path):
     def daily(context: AssetExecutionContext, dlt: DagsterDltResource):
         window = context.partition_time_window
         label = f"{window.start:%Y-%m-%d}..{window.end:%Y-%m-%d}"
-        yield from dlt.run(context=context, dlt_source=shop(day=label).with_resources("customers", "orders"))
+        yield from dlt.run(
+            context=context, dlt_source=shop(day=label).with_resources("customers", "orders")
+        )
 
     result = materialize(
         [daily],
@@ -88,7 +95,13 @@ def test_daily_partition_range_runs_once(make_pipeline, duckdb_path):
         },
     )
     assert result.success
-    assert query(duckdb_path, "SELECT DISTINCT day FROM raw.orders") == [("2024-01-01..2024-01-04",)]
-    orders = [e for e in result.get_asset_materialization_events() if e.asset_key == AssetKey("dlt_shop_orders")]
+    assert query(duckdb_path, "SELECT DISTINCT day FROM raw.orders") == [
+        ("2024-01-01..2024-01-04",)
+    ]
+    orders = [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == AssetKey("dlt_shop_orders")
+    ]
     # One dlt run, reported for each partition of the range.
     assert sorted(e.partition for e in orders) == ["2024-01-01", "2024-01-02", "2024-01-03"]

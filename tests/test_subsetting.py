@@ -60,9 +60,16 @@ def test_subset_of_two(make_pipeline, duckdb_path):
 def test_a_selection_matching_no_resource_is_an_error(make_pipeline, duckdb_path):
     class Other(DagsterDltTranslator):
         def get_asset_spec(self, data):
-            return super().get_asset_spec(data).replace_attributes(key=AssetKey(["other", data.resource.name]))
+            return (
+                super()
+                .get_asset_spec(data)
+                .replace_attributes(key=AssetKey(["other", data.resource.name]))
+            )
 
-    with pytest.raises(DltSelectionError, match=r"None of the selected assets .*dlt_shop_customers.* maps to a resource"):
+    with pytest.raises(
+        DltSelectionError,
+        match=r"None of the selected assets .*dlt_shop_customers.* maps to a resource",
+    ):
         materialize(
             [build_assets(make_pipeline(), translator_at_run=Other())],
             resources={"dlt": DagsterDltResource()},

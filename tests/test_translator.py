@@ -46,7 +46,12 @@ def test_get_asset_spec_override_renames_assets(make_pipeline):
 
 
 LEGACY_CASES = [
-    ("get_asset_key", lambda self, r: AssetKey(["legacy", r.name]), "key", AssetKey(["legacy", "customers"])),
+    (
+        "get_asset_key",
+        lambda self, r: AssetKey(["legacy", r.name]),
+        "key",
+        AssetKey(["legacy", "customers"]),
+    ),
     ("get_deps_asset_keys", lambda self, r: [AssetKey("upstream_api")], "deps", None),
     ("get_description", lambda self, r: "from legacy", "description", "from legacy"),
     ("get_group_name", lambda self, r: "legacy_group", "group_name", "legacy_group"),
@@ -54,12 +59,21 @@ LEGACY_CASES = [
     ("get_tags", lambda self, r: {"tier": "gold"}, "tags", None),
     ("get_kinds", lambda self, r, d: {"dlt", "api"}, "kinds", {"dlt", "api"}),
     ("get_metadata", lambda self, r: {"owner_team": "ingest"}, "metadata", None),
-    ("get_automation_condition", lambda self, r: AutomationCondition.on_cron("0 * * * *"), "automation_condition", None),
+    (
+        "get_automation_condition",
+        lambda self, r: AutomationCondition.on_cron("0 * * * *"),
+        "automation_condition",
+        None,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("getter", "impl", "attribute", "expected"), LEGACY_CASES, ids=[c[0] for c in LEGACY_CASES])
-def test_legacy_getter_overrides_take_effect_with_a_deprecation_warning(make_pipeline, getter, impl, attribute, expected):
+@pytest.mark.parametrize(
+    ("getter", "impl", "attribute", "expected"), LEGACY_CASES, ids=[c[0] for c in LEGACY_CASES]
+)
+def test_legacy_getter_overrides_take_effect_with_a_deprecation_warning(
+    make_pipeline, getter, impl, attribute, expected
+):
     translator_cls = type("LegacyTranslator", (DagsterDltTranslator,), {getter: impl})
 
     with pytest.warns(DeprecationWarning, match=f"{getter} is deprecated.*get_asset_spec"):
