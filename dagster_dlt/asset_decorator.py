@@ -19,6 +19,7 @@ from dagster import (
 from dlt.extract.source import DltSource
 from dlt.pipeline.pipeline import Pipeline
 
+from dagster_dlt._gc import paused_gc
 from dagster_dlt.constants import (
     META_KEY_PIPELINE,
     META_KEY_RESOURCE_NAME,
@@ -61,6 +62,15 @@ def build_dlt_asset_specs(
             upstream_keys = [dep.asset_key for spec in specs for dep in spec.deps]
     """
     _check_inputs(dlt_source, dlt_pipeline, dagster_dlt_translator)
+    with paused_gc():
+        return _build_specs(dlt_source, dlt_pipeline, dagster_dlt_translator)
+
+
+def _build_specs(
+    dlt_source: DltSource,
+    dlt_pipeline: Pipeline,
+    dagster_dlt_translator: Optional[DagsterDltTranslator],
+) -> list[AssetSpec]:
     translator = dagster_dlt_translator or DagsterDltTranslator()
     carried = {
         META_KEY_SOURCE: dlt_source,
@@ -168,7 +178,7 @@ def dlt_assets(
     if isinstance(partitions_def, TimeWindowPartitionsDefinition) and backfill_policy is None:
         # One dlt run over the whole range is far cheaper than one run per partition.
         backfill_policy = BackfillPolicy.single_run()
-    return multi_asset(
+    decorator = multi_asset(
         name=name,
         group_name=group_name,
         can_subset=True,
@@ -179,6 +189,13 @@ def dlt_assets(
         specs=specs,
         pool=pool,
     )
+
+    def decorate(fn: Callable[..., Any]) -> AssetsDefinition:
+        # Dagster builds one output per asset here: as allocation-heavy as building the specs.
+        with paused_gc():
+            return decorator(fn)
+
+    return decorate
 
 
 def _check_inputs(

@@ -182,11 +182,7 @@ class DagsterDltTranslator:
     def _apply_legacy_overrides(
         self, spec: AssetSpec, data: DltResourceTranslatorData
     ) -> AssetSpec:
-        overridden = [
-            name
-            for name in _LEGACY_GETTERS
-            if getattr(type(self), name) is not getattr(DagsterDltTranslator, name)
-        ]
+        overridden = legacy_overrides(type(self))
         if not overridden:
             return spec
         changes: dict[str, Any] = {}
