@@ -68,7 +68,7 @@ def main() -> None:
         f"Dagster {peaks[('dagster', small)]:.0f} -> {peaks[('dagster', large)]:.0f} MiB "
         f"(+{dagster_growth:.0f}); plain dlt {peaks[('plain', small)]:.0f} -> "
         f"{peaks[('plain', large)]:.0f} MiB (+{plain_growth:.0f})",
-        "flat: growth no larger than plain dlt's",
+        "flat: no per-row state, growth as plain dlt's",
         {f"{m}_{n}": v for (m, n), v in peaks.items()},
     )
 
