@@ -19,7 +19,9 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from dlt.common.configuration.container import Container
 from dlt.common.destination.client import WithStateSync
+from dlt.common.pipeline import PipelineContext
 from dlt.pipeline.pipeline import Pipeline
 
 __all__ = ["isolated_pipeline", "restores_from_destination"]
@@ -44,10 +46,18 @@ def isolated_pipeline(pipeline: Pipeline, log: logging.Logger) -> Iterator[Pipel
         _abort_leftover_packages(pipeline, log)
         yield pipeline
         return
+    context = Container()[PipelineContext]
+    previous = context.pipeline() if context.is_active() else None
     working_dir = tempfile.mkdtemp(prefix=f"dagster-dlt-{pipeline.pipeline_name}-")
     try:
         yield _copy_into(pipeline, working_dir)
     finally:
+        # The copy was dlt's active pipeline during the run; its directory is about to go, so
+        # hand dlt.current.pipeline() back to what it was before.
+        if previous is not None:
+            previous.activate()
+        else:
+            context.deactivate()
         shutil.rmtree(working_dir, ignore_errors=True)
 
 

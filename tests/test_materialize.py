@@ -1,5 +1,6 @@
 """Materializing dlt assets into a real DuckDB file, and the metadata each materialization carries."""
 
+import dlt
 import pytest
 from dagster import AssetExecutionContext, AssetKey, TableSchema, materialize
 
@@ -154,3 +155,10 @@ def test_the_users_pipeline_directory_is_left_alone(make_pipeline, tmp_path):
     after = sorted(p.name for p in (tmp_path / "pipelines").rglob("*"))
     # Runs work in their own temporary directory; nothing accumulates in the shared one.
     assert after == before
+
+
+def test_the_users_pipeline_is_dlts_active_pipeline_again_after_a_run(make_pipeline):
+    pipeline = make_pipeline()
+    pipeline.activate()
+    materialize([build_assets(shop(), pipeline)], resources={"dlt": DagsterDltResource()})
+    assert dlt.current.pipeline() is pipeline
