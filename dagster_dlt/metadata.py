@@ -132,18 +132,15 @@ class RunFacts:
     def normalize(self, name: str) -> str:
         return self.schema.naming.normalize_table_identifier(name) if self.schema else name
 
-    def loaded(self, resource: DltResource) -> bool:
-        """False when any table of the resource (nested ones included) has a failed or pending job."""
-        for table in self._all_tables(self.tables_of(resource)):
-            jobs = self.jobs_by_table.get(table)
-            if jobs is not None and (jobs.failed_message is not None or jobs.pending):
-                return False
-        return True
-
-    def metadata_for(self, resource: DltResource) -> dict[str, Any]:
-        """The materialization metadata of one resource's asset."""
+    def metadata_for(self, resource: DltResource) -> Optional[dict[str, Any]]:
+        """The materialization metadata of one resource's asset, or ``None`` when any of its
+        tables (nested ones included) has a failed or pending job: that asset did not load."""
         roots = self.tables_of(resource)
         all_tables = self._all_tables(roots)
+        for table in all_tables:
+            jobs = self.jobs_by_table.get(table)
+            if jobs is not None and (jobs.failed_message is not None or jobs.pending):
+                return None
         metadata: dict[str, Any] = dict(self.base)
         rows = {table: self.row_counts.get(table, 0) for table in all_tables}
         metadata[k.ROWS_LOADED] = MetadataValue.int(sum(rows[t] for t in roots))

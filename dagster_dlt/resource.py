@@ -177,10 +177,9 @@ def _run(
         resources = run_source.selected_resources
         partition = context.partition_key if context.has_partition_key else None
         for key, name in names_by_key.items():
-            resource = resources[name]
-            if not facts.loaded(resource):
+            metadata = facts.metadata_for(resources[name])
+            if metadata is None:
                 continue
-            metadata = facts.metadata_for(resource)
             if as_asset:
                 yield MaterializeResult(asset_key=key, metadata=metadata)
             else:
