@@ -72,13 +72,20 @@ def _describe_invalid(problem: ConfigurationValueError, pipeline: Pipeline) -> s
 def _describe_missing(missing: ConfigFieldMissingException, pipeline: Pipeline) -> str:
     env_vars: list[str] = []
     toml: dict[str, list[str]] = {}
-    for field, traces in _missing_leaves(missing.traces):
+    sections_of: dict[int, tuple[LookupTraces, list[str]]] = {}
+    for field, traces, spec in _missing_leaves(missing.traces):
         best = _most_specific(traces, pipeline.pipeline_name)
         if best is None:
             env_vars.append(field.upper())
             continue
         env_vars.append(best.key)
         toml.setdefault(".".join(best.sections), []).append(field)
+        if spec is not None:
+            sections_of.setdefault(id(spec), (spec, best.sections))
+    for spec, sections in sections_of.values():
+        for field in _also_needed(spec):
+            env_vars.append("__".join([*sections, field]).upper())
+            toml.setdefault(".".join(sections), []).append(field)
     where = "; ".join(
         f"{', '.join(fields)} under [{section}]" if section else ", ".join(fields)
         for section, fields in toml.items()
@@ -90,15 +97,34 @@ def _describe_missing(missing: ConfigFieldMissingException, pipeline: Pipeline) 
     )
 
 
-def _missing_leaves(traces: Mapping[str, Any]) -> Iterator[tuple[str, list[LookupTrace]]]:
-    """Flatten dlt's nested lookup traces into (field, traces tried for it)."""
+# Snowflake's credentials declare username and password optional, because key-pair, OAuth and
+# external-browser logins need neither, and check them only once the required fields resolved. A
+# first run with no credentials would name only DATABASE and HOST, the next one USERNAME and
+# PASSWORD: name them together unless another login method is configured.
+_OTHER_LOGINS = frozenset({"private_key", "private_key_path", "authenticator", "token"})
+
+
+def _also_needed(spec: LookupTraces) -> list[str]:
+    """Fields of a credentials spec that dlt will ask for next, once the missing ones are set."""
+    if not spec.spec_name.startswith("SnowflakeCredentials"):
+        return []
+    resolved = set(spec.resolved_fields_set)
+    if resolved & _OTHER_LOGINS:
+        return []
+    return [f for f in ("username", "password") if f not in resolved and f not in spec.traces]
+
+
+def _missing_leaves(
+    traces: Mapping[str, Any], spec: Optional[LookupTraces] = None
+) -> Iterator[tuple[str, list[LookupTrace], Optional[LookupTraces]]]:
+    """Flatten dlt's nested lookup traces into (field, traces tried for it, nested spec)."""
     for field, field_traces in traces.items():
         nested = [t for t in field_traces if isinstance(t, LookupTraces)]
         if nested:
             # For a union of credential types, the first alternative is the usual one.
-            yield from _missing_leaves(nested[0].traces)
+            yield from _missing_leaves(nested[0].traces, nested[0])
         else:
-            yield field, [t for t in field_traces if isinstance(t, LookupTrace)]
+            yield field, [t for t in field_traces if isinstance(t, LookupTrace)], spec
 
 
 def _most_specific(traces: list[LookupTrace], pipeline_name: str) -> Optional[LookupTrace]:

@@ -300,6 +300,33 @@ def test_a_run_without_database_and_account_names_exactly_those_variables(monkey
     assert TOKEN not in log
 
 
+def test_a_run_without_any_credentials_names_every_variable_at_once(monkeypatch):
+    # dlt checks username and password only after database and host resolve: without help the
+    # user would fix two variables, run again, and only then hear about the other two.
+    clear_snowflake_credentials(monkeypatch)
+
+    _, error = failed_run(DagsterInstance.ephemeral())
+
+    message = configuration_error(error)
+    for needed in ("DATABASE", "HOST", "USERNAME", "PASSWORD"):
+        assert f"{CREDENTIALS}{needed}" in message
+    assert "username, password under [destination.snowflake.credentials]" in message
+
+
+def test_a_key_pair_login_is_not_asked_for_a_password(monkeypatch):
+    clear_snowflake_credentials(monkeypatch)
+    monkeypatch.setenv(f"{CREDENTIALS}USERNAME", "loader")
+    monkeypatch.setenv(f"{CREDENTIALS}PRIVATE_KEY", "not-a-real-key")
+
+    _, error = failed_run(DagsterInstance.ephemeral())
+
+    message = configuration_error(error)
+    assert f"{CREDENTIALS}DATABASE" in message
+    assert f"{CREDENTIALS}PASSWORD" not in message
+    assert f"{CREDENTIALS}USERNAME" not in message
+    assert "not-a-real-key" not in message
+
+
 def test_a_run_without_password_names_the_password_variable(
     snowflake_emulator: SnowflakeEmulator, snowflake_database: str, monkeypatch
 ):
