@@ -24,7 +24,11 @@ from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.pipeline import Pipeline
 
-from dagster_dlt.config_errors import configuration_problem, describe_config_problem
+from dagster_dlt.config_errors import (
+    configuration_problem,
+    describe_config_problem,
+    duckdb_name_clash,
+)
 from dagster_dlt.constants import (
     META_KEY_PIPELINE,
     META_KEY_RESOURCE_NAME,
@@ -226,6 +230,9 @@ def _run_pipeline(
         problem = configuration_problem(failure)
         if problem is not None:
             raise DltConfigurationError(describe_config_problem(problem, pipeline)) from failure
+        clash = duckdb_name_clash(failure, pipeline)
+        if clash is not None:
+            raise DltConfigurationError(clash) from failure
         loaded_some = isinstance(failure, PipelineStepFailed) and failure.step == "load"
         if loaded_some and isinstance(failure.step_info, LoadInfo):
             return failure.step_info, row_counts, failure

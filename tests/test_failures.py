@@ -129,3 +129,35 @@ def test_missing_destination_credentials_name_the_variables(tmp_path, monkeypatc
     assert "DESTINATION__POSTGRES__CREDENTIALS__DATABASE" in message
     assert "[destination.postgres.credentials]" in message
     assert ".dlt/secrets.toml" in message
+
+
+def test_a_dataset_named_like_its_duckdb_file_fails_with_the_fix(tmp_path):
+    # dlt's own message blames concurrent pipelines and suggests a retry, which cannot help.
+    pipeline = dlt.pipeline(
+        pipeline_name="shop_pipeline",
+        pipelines_dir=str(tmp_path / "pipelines"),
+        destination=dlt.destinations.duckdb(str(tmp_path / "shop.duckdb")),
+        dataset_name="shop",
+    )
+
+    with pytest.raises(DltConfigurationError) as raised:
+        materialize([build_assets(shop(), pipeline)], resources={"dlt": DagsterDltResource()})
+
+    message = str(raised.value)
+    assert "dataset 'shop'" in message
+    assert str(tmp_path / "shop.duckdb") in message
+    assert 'dataset_name="shop_data"' in message
+
+
+def test_the_clash_is_only_reported_when_the_names_match(tmp_path):
+    pipeline = dlt.pipeline(
+        pipeline_name="shop_pipeline",
+        pipelines_dir=str(tmp_path / "pipelines"),
+        destination=dlt.destinations.duckdb(str(tmp_path / "shop.duckdb")),
+        dataset_name="shop_data",
+    )
+
+    result = materialize([build_assets(shop(), pipeline)], resources={"dlt": DagsterDltResource()})
+
+    assert result.success
+    assert count_rows(tmp_path / "shop.duckdb", "shop_data", "orders") == 6
