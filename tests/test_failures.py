@@ -131,14 +131,18 @@ def test_missing_destination_credentials_name_the_variables(tmp_path, monkeypatc
     assert ".dlt/secrets.toml" in message
 
 
-def test_a_dataset_named_like_its_duckdb_file_fails_with_the_fix(tmp_path):
-    # dlt's own message blames concurrent pipelines and suggests a retry, which cannot help.
-    pipeline = dlt.pipeline(
+def into_shop_duckdb(tmp_path, dataset_name: str) -> dlt.Pipeline:
+    return dlt.pipeline(
         pipeline_name="shop_pipeline",
         pipelines_dir=str(tmp_path / "pipelines"),
         destination=dlt.destinations.duckdb(str(tmp_path / "shop.duckdb")),
-        dataset_name="shop",
+        dataset_name=dataset_name,
     )
+
+
+def test_a_dataset_named_like_its_duckdb_file_fails_with_the_fix(tmp_path):
+    # dlt's own message blames concurrent pipelines and suggests a retry, which cannot help.
+    pipeline = into_shop_duckdb(tmp_path, dataset_name="shop")
 
     with pytest.raises(DltConfigurationError) as raised:
         materialize([build_assets(shop(), pipeline)], resources={"dlt": DagsterDltResource()})
@@ -150,12 +154,7 @@ def test_a_dataset_named_like_its_duckdb_file_fails_with_the_fix(tmp_path):
 
 
 def test_the_clash_is_only_reported_when_the_names_match(tmp_path):
-    pipeline = dlt.pipeline(
-        pipeline_name="shop_pipeline",
-        pipelines_dir=str(tmp_path / "pipelines"),
-        destination=dlt.destinations.duckdb(str(tmp_path / "shop.duckdb")),
-        dataset_name="shop_data",
-    )
+    pipeline = into_shop_duckdb(tmp_path, dataset_name="shop_data")
 
     result = materialize([build_assets(shop(), pipeline)], resources={"dlt": DagsterDltResource()})
 
