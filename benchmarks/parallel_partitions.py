@@ -9,62 +9,14 @@ Usage: python -m benchmarks.parallel_partitions [--rows-per-day 100000]
 
 import argparse
 import json
-import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.parallel_cli import cli_env, launch_partition
+
 DAYS = ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]
-
-
-def _env(tmp: Path, rows_per_day: int) -> dict[str, str]:
-    (tmp / "home").mkdir()
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(tmp / "home"),
-        "DAGSTER_DLT_TEST_DESTINATION": "duckdb",
-        "DAGSTER_DLT_TEST_TARGET": str(tmp / "bench.duckdb"),
-        "DAGSTER_DLT_TEST_ROWS_PER_DAY": str(rows_per_day),
-        "DLT_DATA_DIR": str(tmp / "dlt"),
-        "PYTHONPATH": str(REPO),
-    }
-    # Load the code location once, as a deployment does before it launches runs.
-    subprocess.run(
-        [_dagster(), "definitions", "validate", "-m", "tests.parallel_defs"],
-        cwd=REPO,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    return env
-
-
-def _dagster() -> str:
-    return str(Path(sys.executable).with_name("dagster"))
-
-
-def _launch(env: dict[str, str], day: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            _dagster(),
-            "asset",
-            "materialize",
-            "-m",
-            "tests.parallel_defs",
-            "--select",
-            "dlt_activity_events",
-            "--partition",
-            day,
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def _wait(process: subprocess.Popen) -> None:
@@ -78,14 +30,14 @@ def measure(rows_per_day: int) -> dict[str, float]:
     timings = {}
     for mode in ("series", "parallel"):
         with tempfile.TemporaryDirectory() as tmp:
-            env = _env(Path(tmp), rows_per_day)
+            env = cli_env(Path(tmp), "duckdb", Path(tmp) / "bench.duckdb", rows_per_day)
             start = time.perf_counter()
             if mode == "parallel":
-                for process in [_launch(env, day) for day in DAYS]:
+                for process in [launch_partition(env, day, keep_output=False) for day in DAYS]:
                     _wait(process)
             else:
                 for day in DAYS:
-                    _wait(_launch(env, day))
+                    _wait(launch_partition(env, day, keep_output=False))
             timings[mode] = time.perf_counter() - start
     return {
         "partitions": len(DAYS),

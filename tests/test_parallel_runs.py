@@ -1,8 +1,6 @@
 """Parallel runs of one pipeline, and of two pipelines into one DuckDB file, through the CLI."""
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -10,65 +8,16 @@ import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
 from dagster_dlt import DagsterDltResource
+from tests.parallel_cli import DEFS_MODULE, REPO, cli_env, dagster_cli, launch_partition
 
-REPO = Path(__file__).resolve().parents[1]
 DAYS = ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]
 ROWS_PER_DAY = 500
-
-
-def cli_env(tmp_path: Path, destination: str, target: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DAGSTER_HOME=str(tmp_path / "dagster_home"),
-        DAGSTER_DLT_TEST_DESTINATION=destination,
-        DAGSTER_DLT_TEST_TARGET=str(target),
-        DLT_DATA_DIR=str(tmp_path / "dlt_data"),
-        PYTHONPATH=str(REPO),
-    )
-    (tmp_path / "dagster_home").mkdir(exist_ok=True)
-    # As in a deployment, the code location is loaded once before runs are launched: creating
-    # the instance's storage, and dlt creating each pipeline's directory at import (dlt.pipeline
-    # itself races when several processes create the same new directory).
-    with DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
-        instance.get_runs(limit=1)
-        instance.get_latest_materialization_event(AssetKey("warm_up"))
-    dagster = str(Path(sys.executable).with_name("dagster"))
-    subprocess.run(
-        [dagster, "definitions", "validate", "-m", "tests.parallel_defs"],
-        cwd=REPO,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return env
 
 
 def materialize_partitions_at_once(
     env: dict[str, str], days: list[str]
 ) -> list[subprocess.CompletedProcess]:
-    dagster = str(Path(sys.executable).with_name("dagster"))
-    processes = [
-        subprocess.Popen(
-            [
-                dagster,
-                "asset",
-                "materialize",
-                "-m",
-                "tests.parallel_defs",
-                "--select",
-                "dlt_activity_events",
-                "--partition",
-                day,
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for day in days
-    ]
+    processes = [launch_partition(env, day) for day in days]
     results = []
     for process in processes:
         output, _ = process.communicate(timeout=300)
@@ -138,10 +87,9 @@ def test_four_partitions_at_once_into_a_filesystem_destination(tmp_path):
 def test_two_pipelines_into_one_duckdb_file_with_the_multiprocess_executor(tmp_path):
     target = tmp_path / "shared.duckdb"
     env = cli_env(tmp_path, "duckdb", target)
-    dagster = str(Path(sys.executable).with_name("dagster"))
 
     result = subprocess.run(
-        [dagster, "job", "execute", "-m", "tests.parallel_defs", "-j", "two_pipelines_job"],
+        [dagster_cli(), "job", "execute", "-m", DEFS_MODULE, "-j", "two_pipelines_job"],
         cwd=REPO,
         env=env,
         capture_output=True,
