@@ -29,9 +29,10 @@ def main() -> None:
         r = definitions_build.measure(n)
         report(
             f"definitions build, {n} resources",
-            f"{r['total_s']:.3f} s, of which dlt specs {r['specs_s']:.3f} s; Dagster alone with "
-            f"the same graph {r['dagster_only_s']:.3f} s; with upstream specs defined "
-            f"{r['total_with_upstream_s']:.3f} s",
+            f"{r['total_s']:.3f} s; Dagster alone with the same graph {r['dagster_only_s']:.3f} s, "
+            f"so dagster-dlt adds {r['integration_s']:.3f} s (specs {r['specs_s']:.3f} s, "
+            f"{r['specs_us_per_resource']:.0f} us per resource); with the upstream keys defined "
+            f"as assets {r['total_with_upstream_s']:.3f} s",
             "<= 0.25 s at 1000, linear" if n == 1000 else "linear",
             r,
         )
@@ -49,8 +50,8 @@ def main() -> None:
     report(
         f"wide run, {r['resources']} resources x {r['rows_per_resource']:,} rows",
         f"wall {r['wall_ratio']:.3f}x ({r['dagster_wall_s']:.1f} s vs {r['plain_wall_s']:.1f} s), "
-        f"CPU {r['cpu_ratio']:.3f}x; Dagster's own cost of {r['resources']} materializations "
-        f"{r['dagster_floor_s']:.2f} s (floor {r['floor_ratio']:.3f}x), dagster-dlt's "
+        f"CPU {r['cpu_ratio']:.3f}x; Dagster alone, for a run of the same shape and metadata, "
+        f"{r['dagster_floor_s']:.2f} s ({r['floor_ratio']:.3f}x by itself), so dagster-dlt adds "
         f"{r['integration_overhead_s']:.2f} s",
         "<= 1.10x",
         r,

@@ -6,7 +6,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import dlt
 from dagster import AssetExecutionContext, DagsterInstance, materialize
@@ -63,8 +63,10 @@ Timing = tuple[float, float]
 """(wall-clock seconds, CPU seconds of this process, all threads)."""
 
 
-class _Clock:
-    def __enter__(self) -> "_Clock":
+class Clock:
+    """Wall-clock and CPU seconds of a block, started after a full collection."""
+
+    def __enter__(self) -> "Clock":
         gc.collect()
         self._wall, self._cpu = time.perf_counter(), time.process_time()
         return self
@@ -78,12 +80,16 @@ def run_plain(make_source: Callable[[], Any], **run_kwargs: Any) -> Timing:
     with tempfile.TemporaryDirectory() as tmp:
         pipeline = pipeline_into(Path(tmp), "plain")
         source = make_source()
-        with _Clock() as clock:
+        with Clock() as clock:
             pipeline.run(source, **run_kwargs)
         return clock.timing
 
 
-def run_dagster(make_source: Callable[[], Any], **run_kwargs: Any) -> Timing:
+def run_dagster(
+    make_source: Callable[[], Any],
+    instance: Optional[DagsterInstance] = None,
+    **run_kwargs: Any,
+) -> Timing:
     """Time ``dagster.materialize`` of the source's assets into a fresh DuckDB file.
 
     The clock covers what a user waits for: building the assets and the whole Dagster run.
@@ -91,8 +97,8 @@ def run_dagster(make_source: Callable[[], Any], **run_kwargs: Any) -> Timing:
     with tempfile.TemporaryDirectory() as tmp:
         pipeline = pipeline_into(Path(tmp), "dagster")
         source = make_source()
-        instance = DagsterInstance.ephemeral()
-        with _Clock() as clock:
+        instance = instance or DagsterInstance.ephemeral()
+        with Clock() as clock:
 
             @dlt_assets(dlt_source=source, dlt_pipeline=pipeline)
             def assets(context: AssetExecutionContext, dlt: DagsterDltResource):
