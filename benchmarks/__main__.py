@@ -37,7 +37,7 @@ def main() -> None:
             r,
         )
 
-    r = run_overhead.measure(100_000 if quick else 1_000_000, 1 if quick else 3)
+    r = run_overhead.measure(100_000 if quick else 1_000_000, 1 if quick else 5)
     report(
         f"run overhead, 1 resource x {r['rows']:,} rows",
         f"wall {r['wall_ratio']:.3f}x ({r['dagster_wall_s']:.1f} s vs {r['plain_wall_s']:.1f} s), "
@@ -46,7 +46,7 @@ def main() -> None:
         r,
     )
 
-    r = wide_runs.measure(20 if quick else 200, 100 if quick else 1_000, 1 if quick else 3)
+    r = wide_runs.measure(20 if quick else 200, 100 if quick else 1_000, 1 if quick else 5)
     report(
         f"wide run, {r['resources']} resources x {r['rows_per_resource']:,} rows",
         f"wall {r['wall_ratio']:.3f}x ({r['dagster_wall_s']:.1f} s vs {r['plain_wall_s']:.1f} s), "

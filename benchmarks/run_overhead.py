@@ -1,6 +1,6 @@
 """Run overhead: materialize a one-resource source of N rows, against pipeline.run of it.
 
-Usage: python -m benchmarks.run_overhead [--rows 1000000] [--repeats 3]
+Usage: python -m benchmarks.run_overhead [--rows 1000000] [--repeats 5]
 """
 
 import argparse
@@ -25,7 +25,7 @@ def measure(rows: int, repeats: int, loader_file_format: str = "parquet") -> dic
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--format", default="parquet")
     args = parser.parse_args()
     print(json.dumps(measure(args.rows, args.repeats, args.format)))

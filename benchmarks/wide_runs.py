@@ -1,11 +1,12 @@
 """Wide runs: a source of many resources, materialized through Dagster against plain dlt.
 
-Usage: python -m benchmarks.wide_runs [--resources 200] [--rows 1000] [--repeats 3]
+Usage: python -m benchmarks.wide_runs [--resources 200] [--rows 1000] [--repeats 5]
 """
 
 import argparse
 import json
 import statistics
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from dagster import (
@@ -17,7 +18,7 @@ from dagster import (
     multi_asset,
 )
 
-from benchmarks.workloads import Clock, compare, run_dagster, run_plain, wide_source
+from benchmarks.workloads import Clock, Timing, run_dagster, run_plain, wide_source
 
 
 def sample_metadata(rows: int) -> dict[str, Any]:
@@ -29,47 +30,61 @@ def sample_metadata(rows: int) -> dict[str, Any]:
     return dict(event.asset_materialization.metadata)
 
 
-def dagster_floor(resources: int, repeats: int, metadata: dict[str, Any]) -> float:
-    """Seconds Dagster itself takes for a run of the same shape with no dlt and no dagster-dlt:
-    one step of ``resources`` assets, each with its upstream dependency, each reporting a
-    materialization with the same metadata. The part of the overhead no integration can remove."""
+def run_floor(resources: int, metadata: dict[str, Any]) -> Timing:
+    """Time a Dagster run of the same shape with no dlt and no dagster-dlt: one step of
+    ``resources`` assets, each with its upstream dependency, each reporting a materialization
+    with the same metadata. The part of the overhead no integration can remove."""
     specs = [
         AssetSpec(f"dlt_wide_r{i}", deps=[f"wide_r{i}"], kinds={"dlt", "duckdb"})
         for i in range(resources)
     ]
+    instance = DagsterInstance.ephemeral()
+    with Clock() as clock:
 
-    times = []
-    for _ in range(repeats + 1):
-        instance = DagsterInstance.ephemeral()
-        with Clock() as clock:
+        @multi_asset(specs=specs, name="floor", can_subset=True)
+        def floor(context):
+            for i in range(resources):
+                yield MaterializeResult(asset_key=f"dlt_wide_r{i}", metadata=metadata)
 
-            @multi_asset(specs=specs, name="floor", can_subset=True)
-            def floor(context):
-                for i in range(resources):
-                    yield MaterializeResult(asset_key=f"dlt_wide_r{i}", metadata=metadata)
-
-            materialize([floor], instance=instance)
-        times.append(clock.timing[0])
-    return statistics.median(times[1:])
+        materialize([floor], instance=instance)
+    return clock.timing
 
 
 def measure(resources: int, rows: int, repeats: int) -> dict[str, float]:
+    """Plain dlt, dagster-dlt and Dagster alone, run back to back ``repeats`` times in rotating
+    order; each figure is the median over the rounds of what that round measured, so that the
+    machine's drift over the minutes the benchmark takes cancels within a round."""
+    metadata = sample_metadata(rows)
+    sides: dict[str, Callable[[], Timing]] = {
+        "plain": lambda: run_plain(lambda: wide_source(resources, rows)),
+        "dagster": lambda: run_dagster(lambda: wide_source(resources, rows)),
+        "floor": lambda: run_floor(resources, metadata),
+    }
     run_plain(lambda: wide_source(5, 10))
     run_dagster(lambda: wide_source(5, 10))
-    result = compare(
-        lambda: run_plain(lambda: wide_source(resources, rows)),
-        lambda: run_dagster(lambda: wide_source(resources, rows)),
-        repeats,
-    )
-    floor = dagster_floor(resources, repeats, sample_metadata(rows))
-    integration = result["dagster_wall_s"] - result["plain_wall_s"] - floor
+    run_floor(5, metadata)
+    rounds = []
+    names = list(sides)
+    for i in range(repeats):
+        order = names[i % 3 :] + names[: i % 3]
+        rounds.append({name: sides[name]() for name in order})
+
+    def median(values: Iterable[float]) -> float:
+        return round(statistics.median(values), 3)
+
+    wall = {name: [r[name][0] for r in rounds] for name in names}
     return {
         "resources": resources,
         "rows_per_resource": rows,
-        **result,
-        "dagster_floor_s": round(floor, 3),
-        "floor_ratio": round((result["plain_wall_s"] + floor) / result["plain_wall_s"], 3),
-        "integration_overhead_s": round(integration, 3),
+        "plain_wall_s": median(wall["plain"]),
+        "dagster_wall_s": median(wall["dagster"]),
+        "wall_ratio": median(r["dagster"][0] / r["plain"][0] for r in rounds),
+        "cpu_ratio": median(r["dagster"][1] / r["plain"][1] for r in rounds),
+        "dagster_floor_s": median(wall["floor"]),
+        "floor_ratio": median((r["plain"][0] + r["floor"][0]) / r["plain"][0] for r in rounds),
+        "integration_overhead_s": median(
+            r["dagster"][0] - r["plain"][0] - r["floor"][0] for r in rounds
+        ),
     }
 
 
@@ -77,7 +92,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--resources", type=int, default=200)
     parser.add_argument("--rows", type=int, default=1_000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     print(json.dumps(measure(args.resources, args.rows, args.repeats)))
 

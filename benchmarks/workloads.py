@@ -4,7 +4,7 @@ import gc
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Optional
 
@@ -114,25 +114,30 @@ def run_dagster(
 def compare(
     plain: Callable[[], Timing], dagster: Callable[[], Timing], repeats: int
 ) -> dict[str, float]:
-    """Alternate the two (AB, BA, ...) so drift on a shared machine hits both sides alike.
+    """Run the two back to back ``repeats`` times, alternating which goes first (AB, BA, ...).
 
-    Reports medians of wall-clock and of CPU time; CPU time is the steadier figure on a busy
-    machine, wall-clock is what a user waits for.
+    A shared machine drifts over a benchmark's minutes; the two runs of one pair see nearly the
+    same load, so the ratios are taken pair by pair and their median reported. The times are
+    medians too. CPU time is the steadier figure on a busy machine; wall-clock is what a user
+    waits for.
     """
-    plain_runs: list[Timing] = []
-    dagster_runs: list[Timing] = []
+    pairs: list[tuple[Timing, Timing]] = []
     for i in range(repeats):
-        for side in (plain, dagster) if i % 2 == 0 else (dagster, plain):
-            (plain_runs if side is plain else dagster_runs).append(side())
-    plain_wall = statistics.median(t[0] for t in plain_runs)
-    dagster_wall = statistics.median(t[0] for t in dagster_runs)
-    plain_cpu = statistics.median(t[1] for t in plain_runs)
-    dagster_cpu = statistics.median(t[1] for t in dagster_runs)
+        if i % 2 == 0:
+            first, second = plain(), dagster()
+            pairs.append((first, second))
+        else:
+            first, second = dagster(), plain()
+            pairs.append((second, first))
+
+    def median(values: Iterable[float]) -> float:
+        return round(statistics.median(values), 3)
+
     return {
-        "plain_wall_s": round(plain_wall, 3),
-        "dagster_wall_s": round(dagster_wall, 3),
-        "wall_ratio": round(dagster_wall / plain_wall, 3),
-        "plain_cpu_s": round(plain_cpu, 3),
-        "dagster_cpu_s": round(dagster_cpu, 3),
-        "cpu_ratio": round(dagster_cpu / plain_cpu, 3),
+        "plain_wall_s": median(p[0] for p, _ in pairs),
+        "dagster_wall_s": median(d[0] for _, d in pairs),
+        "wall_ratio": median(d[0] / p[0] for p, d in pairs),
+        "plain_cpu_s": median(p[1] for p, _ in pairs),
+        "dagster_cpu_s": median(d[1] for _, d in pairs),
+        "cpu_ratio": median(d[1] / p[1] for p, d in pairs),
     }
