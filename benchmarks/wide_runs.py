@@ -5,8 +5,7 @@ Usage: python -m benchmarks.wide_runs [--resources 200] [--rows 1000] [--repeats
 
 import argparse
 import json
-import statistics
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from dagster import (
@@ -18,7 +17,15 @@ from dagster import (
     multi_asset,
 )
 
-from benchmarks.workloads import Clock, Timing, run_dagster, run_plain, wide_source
+from benchmarks.workloads import (
+    Clock,
+    Timing,
+    median,
+    run_dagster,
+    run_plain,
+    run_rounds,
+    wide_source,
+)
 
 
 def sample_metadata(rows: int) -> dict[str, Any]:
@@ -51,9 +58,8 @@ def run_floor(resources: int, metadata: dict[str, Any]) -> Timing:
 
 
 def measure(resources: int, rows: int, repeats: int) -> dict[str, float]:
-    """Plain dlt, dagster-dlt and Dagster alone, run back to back ``repeats`` times in rotating
-    order; each figure is the median over the rounds of what that round measured, so that the
-    machine's drift over the minutes the benchmark takes cancels within a round."""
+    """Plain dlt, dagster-dlt and Dagster alone, in rounds (see ``run_rounds``); each figure is
+    the median over the rounds of what that round measured."""
     metadata = sample_metadata(rows)
     sides: dict[str, Callable[[], Timing]] = {
         "plain": lambda: run_plain(lambda: wide_source(resources, rows)),
@@ -63,16 +69,9 @@ def measure(resources: int, rows: int, repeats: int) -> dict[str, float]:
     run_plain(lambda: wide_source(5, 10))
     run_dagster(lambda: wide_source(5, 10))
     run_floor(5, metadata)
-    rounds = []
-    names = list(sides)
-    for i in range(repeats):
-        order = names[i % 3 :] + names[: i % 3]
-        rounds.append({name: sides[name]() for name in order})
+    rounds = run_rounds(sides, repeats)
 
-    def median(values: Iterable[float]) -> float:
-        return round(statistics.median(values), 3)
-
-    wall = {name: [r[name][0] for r in rounds] for name in names}
+    wall = {name: [r[name][0] for r in rounds] for name in sides}
     return {
         "resources": resources,
         "rows_per_resource": rows,

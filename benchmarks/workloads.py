@@ -111,33 +111,36 @@ def run_dagster(
         return clock.timing
 
 
+def median(values: Iterable[float]) -> float:
+    return round(statistics.median(values), 3)
+
+
+def run_rounds(sides: dict[str, Callable[[], Timing]], repeats: int) -> list[dict[str, Timing]]:
+    """Run every side back to back, ``repeats`` times, rotating which goes first (AB, BA, ...).
+
+    A shared machine drifts over a benchmark's minutes; the runs of one round see nearly the same
+    load, so figures are derived round by round and their median reported.
+    """
+    names = list(sides)
+    rounds = []
+    for i in range(repeats):
+        shift = i % len(names)
+        rounds.append({name: sides[name]() for name in names[shift:] + names[:shift]})
+    return rounds
+
+
 def compare(
     plain: Callable[[], Timing], dagster: Callable[[], Timing], repeats: int
 ) -> dict[str, float]:
-    """Run the two back to back ``repeats`` times, alternating which goes first (AB, BA, ...).
-
-    A shared machine drifts over a benchmark's minutes; the two runs of one pair see nearly the
-    same load, so the ratios are taken pair by pair and their median reported. The times are
-    medians too. CPU time is the steadier figure on a busy machine; wall-clock is what a user
-    waits for.
+    """Plain dlt against Dagster in rounds (see ``run_rounds``): the ratios are taken round by
+    round. CPU time is the steadier figure on a busy machine; wall-clock is what a user waits for.
     """
-    pairs: list[tuple[Timing, Timing]] = []
-    for i in range(repeats):
-        if i % 2 == 0:
-            first, second = plain(), dagster()
-            pairs.append((first, second))
-        else:
-            first, second = dagster(), plain()
-            pairs.append((second, first))
-
-    def median(values: Iterable[float]) -> float:
-        return round(statistics.median(values), 3)
-
+    rounds = run_rounds({"plain": plain, "dagster": dagster}, repeats)
     return {
-        "plain_wall_s": median(p[0] for p, _ in pairs),
-        "dagster_wall_s": median(d[0] for _, d in pairs),
-        "wall_ratio": median(d[0] / p[0] for p, d in pairs),
-        "plain_cpu_s": median(p[1] for p, _ in pairs),
-        "dagster_cpu_s": median(d[1] for _, d in pairs),
-        "cpu_ratio": median(d[1] / p[1] for p, d in pairs),
+        "plain_wall_s": median(r["plain"][0] for r in rounds),
+        "dagster_wall_s": median(r["dagster"][0] for r in rounds),
+        "wall_ratio": median(r["dagster"][0] / r["plain"][0] for r in rounds),
+        "plain_cpu_s": median(r["plain"][1] for r in rounds),
+        "dagster_cpu_s": median(r["dagster"][1] for r in rounds),
+        "cpu_ratio": median(r["dagster"][1] / r["plain"][1] for r in rounds),
     }
