@@ -1,0 +1,367 @@
+"""Save an asset's result into a dataset through a dlt pipeline, under that dataset's contract.
+
+Contracts are declared once per dataset, on :class:`WritableDataset`, and :class:`DltDatasetWriter`
+applies them at every save. dlt checks a contract while it extracts, against the schema it
+restored from the destination, so a violation fails the save before anything is written.
+Datasets not declared writable refuse saves: the raw datasets that ``@dlt_assets`` load stay
+read-only unless you declare otherwise.
+"""
+
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Optional, Union
+
+import dlt
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, OpExecutionContext
+from dlt.common.schema.exceptions import DataValidationError
+from dlt.common.schema.typing import TSchemaContract
+from dlt.pipeline.exceptions import PipelineStepFailed
+from dlt.pipeline.pipeline import Pipeline
+
+from dagster_dlt.dataset_access import DEFAULT_LOCK_TIMEOUT_SECONDS, single_writer_lock_factory
+from dagster_dlt.errors import DagsterDltError
+from dagster_dlt.metadata import RunFacts
+
+__all__ = [
+    "CONTRACT_ENTITIES",
+    "CONTRACT_MODES",
+    "DltContractViolationError",
+    "DltDatasetWriter",
+    "DltReadOnlyDatasetError",
+    "DltUnsupportedDataError",
+    "WritableDataset",
+    "validate_contract",
+]
+
+CONTRACT_MODES = ("evolve", "freeze", "discard_row", "discard_value")
+CONTRACT_ENTITIES = ("tables", "columns", "data_type")
+SUPPORTED_DATA = ("pandas.DataFrame", "pyarrow.Table", "pyarrow.RecordBatch", "list of dicts")
+
+
+class DltContractViolationError(DagsterDltError):
+    """Data broke its dataset's schema contract; nothing was written.
+
+    Attributes:
+        dataset: the dataset saved into.
+        table: the table that would have changed.
+        column: the column that would have changed, if any.
+        entity: ``tables``, ``columns`` or ``data_type``.
+        mode: the contract mode that refused the change (``freeze``, ...).
+    """
+
+    def __init__(
+        self, dataset: str, table: str, column: Optional[str], entity: str, mode: str
+    ) -> None:
+        self.dataset, self.table, self.column = dataset, table, column
+        self.entity, self.mode = entity, mode
+        what = f"column '{column}' of table '{table}'" if column else f"table '{table}'"
+        change = {
+            "tables": "a new table",
+            "columns": "a new column",
+            "data_type": "a column whose type changes",
+        }.get(entity, entity)
+        super().__init__(
+            f"Saving into dataset '{dataset}' broke its schema contract: {what} is {change}, "
+            f"and the contract on {entity} is '{mode}'. Nothing was written. Keep the data to "
+            f"the table's existing columns and types, or relax the contract on {entity} in "
+            f"WritableDataset(..., schema_contract=...) for dataset '{dataset}'."
+        )
+
+
+class DltReadOnlyDatasetError(DagsterDltError):
+    """A save was asked for into a dataset that does not take saves."""
+
+
+class DltUnsupportedDataError(DagsterDltError, TypeError):
+    """The object to save is of a type that cannot be saved."""
+
+
+def validate_contract(contract: TSchemaContract) -> TSchemaContract:
+    """Check a dlt schema contract: one mode, or a mapping of entities to modes.
+
+    Raises:
+        DagsterDltError: an unknown mode or entity, naming the allowed ones.
+    """
+    if isinstance(contract, str):
+        if contract not in CONTRACT_MODES:
+            raise DagsterDltError(
+                f"Unknown schema contract mode '{contract}': use one of "
+                f"{', '.join(CONTRACT_MODES)}, or a mapping of {', '.join(CONTRACT_ENTITIES)} "
+                "to modes."
+            )
+        return contract
+    if not isinstance(contract, Mapping):
+        raise DagsterDltError(
+            f"A schema contract is a mode ({', '.join(CONTRACT_MODES)}) or a mapping of "
+            f"{', '.join(CONTRACT_ENTITIES)} to modes, not {type(contract).__name__}."
+        )
+    for entity, mode in contract.items():
+        if entity not in CONTRACT_ENTITIES:
+            raise DagsterDltError(
+                f"Unknown schema contract entity '{entity}': use {', '.join(CONTRACT_ENTITIES)}."
+            )
+        if mode not in CONTRACT_MODES:
+            raise DagsterDltError(
+                f"Unknown schema contract mode '{mode}' for {entity}: use one of "
+                f"{', '.join(CONTRACT_MODES)}."
+            )
+    return dict(contract)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class WritableDataset:
+    """A dataset that takes saves, with the schema contract every save into it obeys.
+
+    Attributes:
+        pipeline: the dlt pipeline whose destination and dataset name say where to write.
+        schema_contract: ``"freeze"`` (no new tables, columns or types), or per entity
+            (``tables``, ``columns``, ``data_type``) one of ``evolve``, ``freeze``,
+            ``discard_row`` or ``discard_value``. Defaults to ``evolve``: anything goes.
+
+    Example:
+        .. code-block:: python
+
+            reports = WritableDataset(
+                pipeline=dlt.pipeline("reports", destination="duckdb", dataset_name="reports"),
+                schema_contract={"tables": "evolve", "columns": "freeze"},
+            )
+    """
+
+    pipeline: Pipeline
+    schema_contract: TSchemaContract = "evolve"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.pipeline, Pipeline):
+            raise DagsterDltError(
+                f"WritableDataset needs a dlt pipeline, not {type(self.pipeline).__name__}: "
+                "dlt.pipeline(pipeline_name=..., destination=..., dataset_name=...)."
+            )
+        object.__setattr__(self, "schema_contract", validate_contract(self.schema_contract))
+
+    @property
+    def name(self) -> str:
+        """The dataset's name, as the pipeline sets it."""
+        return self.pipeline.dataset_name
+
+
+@dataclass
+class DltDatasetWriter:
+    """Saves DataFrames, Arrow tables and lists of dicts into writable datasets, through dlt.
+
+    Use it as a Dagster resource. Each save runs a dlt pipeline into the dataset's destination and
+    returns a ``MaterializeResult`` with the same metadata that dlt assets report (rows loaded,
+    column schema, table name, load ids, jobs). A save into a dataset not listed here fails.
+
+    Attributes:
+        datasets: the datasets that take saves, each with its contract.
+        lock_timeout_seconds: how long a save waits for another writer of the same DuckDB file.
+
+    Example:
+        .. code-block:: python
+
+            from dagster import MaterializeResult, ResourceParam, asset
+
+            writer = DltDatasetWriter([WritableDataset(reports_pipeline, schema_contract="freeze")])
+
+            @asset
+            def top_users(context, writer: ResourceParam[DltDatasetWriter]) -> MaterializeResult:
+                return writer.save(context, frame, dataset="reports", table="top_users")
+
+            defs = Definitions(assets=[top_users], resources={"writer": writer})
+    """
+
+    datasets: Sequence[WritableDataset]
+    lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS
+    _by_name: dict[str, WritableDataset] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_name = {}
+        for dataset in self.datasets:
+            if not isinstance(dataset, WritableDataset):
+                raise DagsterDltError(
+                    "DltDatasetWriter(datasets=...) takes WritableDataset objects, not "
+                    f"{type(dataset).__name__}."
+                )
+            if dataset.name in self._by_name:
+                raise DagsterDltError(
+                    f"Dataset '{dataset.name}' is declared twice in DltDatasetWriter: declare each "
+                    "dataset once, with one contract."
+                )
+            self._by_name[dataset.name] = dataset
+
+    def contract_of(self, dataset: str) -> TSchemaContract:
+        """The schema contract saves into ``dataset`` obey."""
+        return self._writable(dataset).schema_contract
+
+    def save(
+        self,
+        context: Union[AssetExecutionContext, OpExecutionContext, None],
+        data: Any,
+        *,
+        dataset: str,
+        table: str,
+        write_disposition: str = "replace",
+        primary_key: Optional[Union[str, Sequence[str]]] = None,
+        merge_key: Optional[Union[str, Sequence[str]]] = None,
+        asset_key: Optional[AssetKey] = None,
+        metadata: Optional[Mapping[str, Any]] = None,
+    ) -> MaterializeResult:
+        """Save ``data`` into ``dataset.table`` under the dataset's contract.
+
+        Args:
+            context: the asset's context (names the lock's holder), or ``None``.
+            data: a pandas DataFrame, a pyarrow Table or RecordBatch, or a list of dicts.
+            dataset: a dataset declared in ``datasets``.
+            table: the table to write.
+            write_disposition: ``replace`` (default), ``append`` or ``merge``.
+            primary_key: the key ``merge`` deduplicates on.
+            merge_key: the key whose rows ``merge`` replaces (delete-insert).
+            asset_key: the key to report; by default the asset's own key.
+            metadata: more metadata to report with the materialization.
+
+        Returns:
+            A ``MaterializeResult`` to return from the asset.
+
+        Raises:
+            DltReadOnlyDatasetError: ``dataset`` does not take saves.
+            DltUnsupportedDataError: ``data`` is of a type that cannot be saved.
+            DltContractViolationError: the data breaks the dataset's contract; nothing was written.
+        """
+        target = self._writable(dataset)
+        rows = _saveable(data)
+        hints: dict[str, Any] = {}
+        if primary_key is not None:
+            hints["primary_key"] = primary_key
+        if merge_key is not None:
+            hints["merge_key"] = merge_key
+        resource = dlt.resource(
+            rows,
+            name=table,
+            table_name=table,
+            write_disposition=write_disposition,  # type: ignore[arg-type]
+            schema_contract=target.schema_contract,
+            **hints,
+        )
+        owner = _owner(context, table)
+        hold = single_writer_lock_factory(target.pipeline, owner, self.lock_timeout_seconds)
+        with _fresh_copy(target.pipeline) as pipeline, hold():
+            try:
+                load_info = pipeline.run(resource)
+            except PipelineStepFailed as failure:
+                violation = _validation_error(failure)
+                if violation is None:
+                    raise
+                raise DltContractViolationError(
+                    dataset,
+                    violation.table_name,
+                    violation.column_name,
+                    violation.schema_entity,
+                    violation.contract_mode,
+                ) from failure
+            trace = pipeline.last_trace
+            normalize = trace.last_normalize_info if trace else None
+            row_counts = dict(normalize.row_counts) if normalize else {}
+            schema_name = pipeline.default_schema_name
+            facts = RunFacts.collect(pipeline, load_info, schema_name, row_counts)
+            reported = facts.metadata_for(resource) or {}
+        key = asset_key or _asset_key(context)
+        return MaterializeResult(asset_key=key, metadata={**reported, **(metadata or {})})
+
+    def _writable(self, dataset: str) -> WritableDataset:
+        target = self._by_name.get(dataset)
+        if target is None:
+            writable = ", ".join(sorted(self._by_name)) or "none"
+            raise DltReadOnlyDatasetError(
+                f"Dataset '{dataset}' does not take saves. Datasets that do: {writable}. Datasets "
+                "loaded by @dlt_assets are read-only by default, so that a save cannot clash "
+                "with dlt's schema and state; to save into one, add "
+                f"WritableDataset(<its pipeline>, schema_contract=...) for '{dataset}' to "
+                "DltDatasetWriter(datasets=...)."
+            )
+        return target
+
+
+def _saveable(data: Any) -> list[dict[str, Any]]:
+    """``data`` as rows of Python values, or a clear error naming the types that can be saved.
+
+    Every kind goes through dlt's path for Python objects, the one where dlt checks every
+    contract entity (a value of another type is a variant column, which ``data_type`` governs)
+    while normalizing, before anything is loaded. Arrow data would only fail at load, after a
+    ``replace`` had emptied the table.
+    """
+    module = type(data).__module__.split(".")[0]
+    name = type(data).__name__
+    if module == "pandas" and name == "DataFrame":
+        import pyarrow
+
+        # Through Arrow: nulls become None and numbers plain Python numbers, not NaN or numpy.
+        return pyarrow.Table.from_pandas(data, preserve_index=False).to_pylist()
+    if module == "pyarrow" and name in ("Table", "RecordBatch"):
+        return data.to_pylist()
+    if isinstance(data, (list, tuple)) and all(isinstance(row, Mapping) for row in data):
+        return [dict(row) for row in data]
+    raise DltUnsupportedDataError(
+        f"Cannot save a {type(data).__module__}.{name}: save one of {', '.join(SUPPORTED_DATA)}. "
+        "Convert it first, e.g. relation.arrow() or frame.to_dict('records')."
+    )
+
+
+@contextmanager
+def _fresh_copy(pipeline: Pipeline) -> Iterator[Pipeline]:
+    """``pipeline`` in a working directory of its own: state and schema come from the
+    destination, so concurrent saves never share dlt's files, and the caller's active dlt
+    pipeline is given back afterwards."""
+    previous = _active_pipeline()
+    working_dir = tempfile.mkdtemp(prefix=f"dagster-dlt-save-{pipeline.pipeline_name}-")
+    copy = None
+    try:
+        copy = dlt.pipeline(
+            pipeline_name=pipeline.pipeline_name,
+            pipelines_dir=working_dir,
+            destination=pipeline.destination,
+            staging=pipeline.staging,
+            dataset_name=pipeline.dataset_name,
+        )
+        yield copy
+    finally:
+        if previous is not None:
+            previous.activate()
+        elif copy is not None:
+            copy.deactivate()
+        shutil.rmtree(working_dir, ignore_errors=True)
+
+
+def _active_pipeline() -> Optional[Pipeline]:
+    try:
+        return dlt.current.pipeline()
+    except Exception:
+        return None
+
+
+def _validation_error(failure: BaseException) -> Optional[DataValidationError]:
+    seen: set[int] = set()
+    error: Optional[BaseException] = failure
+    while error is not None and id(error) not in seen:
+        if isinstance(error, DataValidationError):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def _owner(context: Any, table: str) -> str:
+    run_id = getattr(context, "run_id", None)
+    return f"save of {table}" + (f" in run {run_id}" if run_id else "")
+
+
+def _asset_key(context: Any) -> Optional[AssetKey]:
+    if isinstance(context, AssetExecutionContext):
+        context = context.op_execution_context
+    if isinstance(context, OpExecutionContext) and context.has_assets_def:
+        keys = context.selected_asset_keys
+        if len(keys) == 1:
+            return next(iter(keys))
+    return None
