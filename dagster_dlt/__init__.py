@@ -35,6 +35,7 @@ __all__ = [
     "DagsterDltTranslator",
     "DltConfigurationError",
     "DltEventIterator",
+    "DltLoadCollectionComponent",
     "DltLoadJobsFailedError",
     "DltResourceTranslatorData",
     "DltSelectionError",
@@ -42,3 +43,18 @@ __all__ = [
     "build_dlt_asset_specs",
     "dlt_assets",
 ]
+
+
+def __getattr__(name: str):
+    # The component is imported on first use: its module imports this package's API, so an eager
+    # import here would be circular.
+    if name == "DltLoadCollectionComponent":
+        from dagster_dlt.components import DltLoadCollectionComponent
+
+        return DltLoadCollectionComponent
+    raise AttributeError(f"module 'dagster_dlt' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # dg finds components with dir(): list the lazy one too.
+    return sorted({*globals(), *__all__})

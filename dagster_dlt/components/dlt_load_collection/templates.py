@@ -1,0 +1,280 @@
+"""The ``loads.py`` files that ``dg scaffold defs dagster_dlt.DltLoadCollectionComponent`` writes.
+
+Every template is text in this module, so scaffolding needs no network and no package data. A
+template is a source part (what to load, with the configuration it needs) and a destination part
+(where to load it). Each source part reads its secrets only when a run starts.
+"""
+
+from dataclasses import dataclass
+
+__all__ = ["DESTINATIONS", "SOURCES", "LoadsFile", "render_loads"]
+
+
+@dataclass(frozen=True)
+class SourceTemplate:
+    """What a load reads.
+
+    Attributes:
+        summary: the first line of the docstring of ``loads.py``.
+        config: lines of the docstring that say which configuration and secrets it needs.
+        imports: import lines besides ``import dlt``.
+        code: defines ``attribute``.
+        attribute: the name ``defs.yaml``'s ``source:`` points at.
+        name: the pipeline and dataset name.
+    """
+
+    summary: str
+    config: str
+    imports: str
+    code: str
+    attribute: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DestinationTemplate:
+    """Where a load writes: the ``destination=`` expression and what it needs."""
+
+    config: str
+    expression: str
+
+
+@dataclass(frozen=True)
+class LoadsFile:
+    """A rendered ``loads.py`` and the attributes ``defs.yaml`` points at."""
+
+    text: str
+    source_attribute: str
+    pipeline_attribute: str
+
+
+_EXAMPLE = SourceTemplate(
+    summary="An example dlt load: replace the source with your own.",
+    config="It needs no configuration and no secrets.",
+    imports="",
+    code='''
+@dlt.source
+def my_source():
+    """Greetings: one asset, one table."""
+
+    @dlt.resource(primary_key="id", write_disposition="merge")
+    def hello_world():
+        """One greeting per row."""
+        yield [{"id": 1, "greeting": "hello, world!"}, {"id": 2, "greeting": "hallo, Welt!"}]
+
+    return hello_world
+
+
+my_load_source = my_source()
+''',
+    attribute="my_load_source",
+    name="my_load",
+)
+
+_SQL_DATABASE = SourceTemplate(
+    summary="Tables of a SQL database, one asset per table, through dlt's sql_database source.",
+    config="""Configuration (dlt reads it when a run starts, never when the definitions load):
+    SOURCES__SQL_DATABASE__CREDENTIALS: the database's SQLAlchemy URL, for example
+        postgresql://loader:<password>@db.example.com:5432/shop or sqlite:////data/shop.db
+        (or credentials under [sources.sql_database] in .dlt/secrets.toml).
+Install the database's SQLAlchemy driver too (psycopg2 for PostgreSQL, ...).""",
+    imports="from dlt.sources.sql_database import sql_table",
+    code='''
+# The tables to load, one asset each.
+TABLES = ["customers", "orders"]
+
+
+@dlt.source(name="sql_database", section="sql_database")
+def sql_database_tables(credentials: str = dlt.secrets.value):
+    """The TABLES of the database at ``credentials``.
+
+    defs.yaml names this function uncalled, so dlt resolves ``credentials`` when a run starts.
+    The SQLAlchemy engine is made inside each resource, when the run reads the table.
+    """
+
+    def table(name: str):
+        @dlt.resource(name=name, write_disposition="replace")
+        def rows():
+            yield from sql_table(credentials=credentials, table=name, defer_table_reflect=True)
+
+        return rows
+
+    return [table(name) for name in TABLES]
+''',
+    attribute="sql_database_tables",
+    name="sql_database",
+)
+
+_REST_API = SourceTemplate(
+    summary="Endpoints of a REST API, one asset per endpoint, through dlt's rest_api source.",
+    config="""Configuration (dlt reads it when a run starts, never when the definitions load):
+    SOURCES__REST_API__TOKEN (optional): a bearer token, for APIs that need one
+        (or token under [sources.rest_api] in .dlt/secrets.toml).
+The example reads the public PokeAPI, which needs no token.""",
+    imports="from typing import Optional\n\nfrom dlt.sources.rest_api import rest_api_resources",
+    code='''
+BASE_URL = "https://pokeapi.co/api/v2/"
+
+
+@dlt.source(name="rest_api", section="rest_api")
+def rest_api(token: Optional[str] = dlt.secrets.value):
+    """The pokemon and berry endpoints; defs.yaml names this function uncalled, so dlt resolves
+    ``token`` when a run starts."""
+    client = {"base_url": BASE_URL}
+    if token:
+        client["auth"] = {"type": "bearer", "token": token}
+    return rest_api_resources(
+        {
+            "client": client,
+            "resource_defaults": {"endpoint": {"params": {"limit": 100}}},
+            "resources": ["pokemon", "berry"],
+        }
+    )
+''',
+    attribute="rest_api",
+    name="rest_api",
+)
+
+_FILESYSTEM = SourceTemplate(
+    summary="CSV files from a folder or bucket into one table, through dlt's filesystem source.",
+    config="""Configuration (dlt reads it when a run starts, never when the definitions load):
+    SOURCES__FILESYSTEM__BUCKET_URL: where the files are: a local folder (/data/incoming),
+        s3://bucket/path, gs://..., az://... (or bucket_url under [sources.filesystem] in
+        .dlt/config.toml). Cloud buckets also need credentials under
+        [sources.filesystem.credentials] in .dlt/secrets.toml.""",
+    imports="from dlt.sources.filesystem import filesystem, read_csv",
+    code='''
+@dlt.source(name="filesystem", section="filesystem")
+def csv_files(bucket_url: str = dlt.config.value, file_glob: str = "*.csv"):
+    """Every CSV file matching ``file_glob`` under ``bucket_url``, into the table csv_files.
+
+    defs.yaml names this function uncalled, so dlt resolves ``bucket_url`` when a run starts.
+    """
+    return (filesystem(bucket_url=bucket_url, file_glob=file_glob) | read_csv()).with_name(
+        "csv_files"
+    )
+''',
+    attribute="csv_files",
+    name="filesystem",
+)
+
+_GITHUB = SourceTemplate(
+    summary="Issues, comments and clone traffic of a GitHub repository (dlt_sources.github).",
+    config="""Configuration (dlt reads it when a run starts, never when the definitions load):
+    SOURCES__GITHUB__ACCESS_TOKEN (optional for public repositories, required for clone
+        traffic): a GitHub token (or access_token under [sources.github] in
+        .dlt/secrets.toml).
+dlt_sources is the sources package of the dagster-dlt repository: keep it importable.""",
+    imports="from typing import Optional\n\nfrom dlt_sources.github import github_source",
+    code='''
+REPO_NAME = "dagster-io/dagster"
+
+
+@dlt.source(name="github", section="github")
+def github(access_token: Optional[str] = dlt.secrets.value):
+    """The resources of github_source for REPO_NAME; defs.yaml names this function uncalled, so
+    dlt resolves ``access_token`` when a run starts."""
+    return list(github_source(repo_name=REPO_NAME, access_token=access_token).resources.values())
+''',
+    attribute="github",
+    name="github",
+)
+
+_GHARCHIVE = SourceTemplate(
+    summary="Public GitHub events from GH Archive, one asset per event type (dlt_sources.gharchive).",
+    config="""It needs no secrets. It reads the sample bundled with dlt_sources, offline; set
+base_url=GHARCHIVE_URL to read https://data.gharchive.org instead.
+dlt_sources is the sources package of the dagster-dlt repository: keep it importable.""",
+    imports="from dlt_sources.gharchive import SAMPLE_DIR, gharchive_source",
+    code="""
+# The days to load, [start, end), and the event types, one asset each.
+gharchive_load_source = gharchive_source(
+    "2024-01-01", "2024-01-05", base_url=SAMPLE_DIR, event_types=["PushEvent", "WatchEvent"]
+)
+""",
+    attribute="gharchive_load_source",
+    name="gharchive",
+)
+
+SOURCES: dict[str, SourceTemplate] = {
+    "sql_database": _SQL_DATABASE,
+    "rest_api": _REST_API,
+    "filesystem": _FILESYSTEM,
+    "github": _GITHUB,
+    "gharchive": _GHARCHIVE,
+}
+"""The sources ``--source`` accepts."""
+
+DESTINATIONS: dict[str, DestinationTemplate] = {
+    "duckdb": DestinationTemplate(
+        config="""Destination: the DuckDB file warehouse.duckdb in the working directory (the
+project's root under dg). Each dataset is a schema in it.""",
+        expression='dlt.destinations.duckdb("warehouse.duckdb")',
+    ),
+    "snowflake": DestinationTemplate(
+        config="""Destination: Snowflake. dlt reads its credentials when a run starts:
+    DESTINATION__SNOWFLAKE__CREDENTIALS__DATABASE, __USERNAME, __PASSWORD, __HOST, __WAREHOUSE
+    and __ROLE (or [destination.snowflake.credentials] in .dlt/secrets.toml).
+Install dlt[snowflake].""",
+        expression='"snowflake"',
+    ),
+    "filesystem": DestinationTemplate(
+        config="""Destination: files. dlt reads where when a run starts:
+    DESTINATION__FILESYSTEM__BUCKET_URL: a local folder or s3://, gs://, az:// URL (or
+        bucket_url under [destination.filesystem] in .dlt/config.toml).""",
+        expression='"filesystem"',
+    ),
+}
+"""The destinations ``--destination`` accepts."""
+
+
+def render_loads(source: str | None, destination: str | None) -> LoadsFile:
+    """The ``loads.py`` of a source and destination template (``None`` for the defaults).
+
+    Raises:
+        ValueError: no template has that name; the message lists the templates and how to write
+            ``loads.py`` by hand.
+    """
+    if source is not None and source not in SOURCES:
+        raise ValueError(
+            f"No template for dlt source '{source}'. Templates: {', '.join(SOURCES)}. To load "
+            "another source, scaffold without --source and edit loads.py: point "
+            "my_load_source at your source (a called @dlt.source function, or the function "
+            "itself to resolve its secrets when a run starts), e.g. "
+            "`from my_sources import my_api` then `my_load_source = my_api`."
+        )
+    if destination is not None and destination not in DESTINATIONS:
+        raise ValueError(
+            f"No template for dlt destination '{destination}'. Templates: "
+            f"{', '.join(DESTINATIONS)}. For another destination, scaffold with one of these and "
+            'change destination= in loads.py (any name dlt.pipeline accepts, e.g. "postgres").'
+        )
+    template = SOURCES[source] if source is not None else _EXAMPLE
+    target = DESTINATIONS[destination or "duckdb"]
+    pipeline_attribute = f"{template.name}_pipeline"
+    imports = "import dlt" + (f"\n{template.imports}" if template.imports else "")
+    if "from typing" in template.imports:
+        imports = template.imports.replace("\n\n", "\n\nimport dlt\n", 1)
+    text = f'''"""{template.summary}
+
+{template.config}
+
+{target.config}
+
+defs.yaml points at {template.attribute} and {pipeline_attribute}.
+"""
+
+{imports}
+{template.code}
+
+{pipeline_attribute} = dlt.pipeline(
+    pipeline_name="{template.name}",
+    destination={target.expression},
+    dataset_name="{template.name}",
+)
+'''
+    return LoadsFile(
+        text=text,
+        source_attribute=template.attribute,
+        pipeline_attribute=pipeline_attribute,
+    )
