@@ -21,11 +21,16 @@ from dagster_dlt.asset_decorator import build_dlt_asset_specs, dlt_assets
 from dagster_dlt.dlt_event_iterator import DltEventIterator
 from dagster_dlt.errors import (
     DagsterDltError,
+    DestinationLockTimeout,
     DltConfigurationError,
     DltLoadJobsFailedError,
+    DltRunConfigError,
     DltSelectionError,
 )
+from dagster_dlt.locking import single_writer_lock
 from dagster_dlt.resource import DagsterDltResource
+from dagster_dlt.run import DltRun
+from dagster_dlt.run_config import DltRunConfig
 from dagster_dlt.translator import DagsterDltTranslator, DltResourceTranslatorData
 from dagster_dlt.version import __version__
 
@@ -33,15 +38,20 @@ __all__ = [
     "DagsterDltError",
     "DagsterDltResource",
     "DagsterDltTranslator",
+    "DestinationLockTimeout",
     "DltConfigurationError",
     "DltEventIterator",
     "DltLoadCollectionComponent",
     "DltLoadJobsFailedError",
     "DltResourceTranslatorData",
+    "DltRun",
+    "DltRunConfig",
+    "DltRunConfigError",
     "DltSelectionError",
     "__version__",
     "build_dlt_asset_specs",
     "dlt_assets",
+    "single_writer_lock",
 ]
 
 

@@ -1,8 +1,10 @@
 """``@dlt_assets`` and ``build_dlt_asset_specs``: one Dagster asset per selected dlt resource."""
 
+import inspect
+import re
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from dagster import (
     AssetKey,
@@ -16,6 +18,8 @@ from dagster import (
     TimeWindowPartitionsDefinition,
     multi_asset,
 )
+from dlt.common.schema import Schema
+from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 from dlt.pipeline.pipeline import Pipeline
 
@@ -26,6 +30,7 @@ from dagster_dlt.constants import (
     META_KEY_SOURCE,
     META_KEY_TRANSLATOR,
 )
+from dagster_dlt.run_config import config_schema
 from dagster_dlt.translator import (
     DagsterDltTranslator,
     DltResourceTranslatorData,
@@ -37,7 +42,7 @@ __all__ = ["build_dlt_asset_specs", "dlt_assets"]
 
 
 def build_dlt_asset_specs(
-    dlt_source: DltSource,
+    dlt_source: Union[DltSource, DltResource],
     dlt_pipeline: Pipeline,
     dagster_dlt_translator: Optional[DagsterDltTranslator] = None,
 ) -> Sequence[AssetSpec]:
@@ -48,7 +53,8 @@ def build_dlt_asset_specs(
     building specs needs no network and no secrets.
 
     Args:
-        dlt_source: the dlt source (the result of calling a ``@dlt.source`` function).
+        dlt_source: the dlt source (the result of calling a ``@dlt.source`` function), or a
+            single dlt resource, which runs as a source named after it.
         dlt_pipeline: the dlt pipeline that loads it.
         dagster_dlt_translator: customises keys, deps, groups and the rest of each spec.
 
@@ -61,6 +67,7 @@ def build_dlt_asset_specs(
             specs = build_dlt_asset_specs(dlt_source=github_source(), dlt_pipeline=pipeline)
             upstream_keys = [dep.asset_key for spec in specs for dep in spec.deps]
     """
+    dlt_source = as_source(dlt_source)
     _check_inputs(dlt_source, dlt_pipeline, dagster_dlt_translator)
     with paused_gc():
         return _build_specs(dlt_source, dlt_pipeline, dagster_dlt_translator)
@@ -102,6 +109,7 @@ def _build_specs(
                 f"'{dlt_source.name}' both map to asset key {spec.key.to_user_string()}. Give each "
                 "resource its own key in your translator's get_asset_spec."
             )
+        _check_names(spec, resource, translator)
         resources_by_key[spec.key] = resource.name
         specs.append(
             spec.merge_attributes(metadata={**carried, META_KEY_RESOURCE_NAME: resource.name})
@@ -109,9 +117,25 @@ def _build_specs(
     return specs
 
 
+_VALID_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def _check_names(spec: AssetSpec, resource: Any, translator: DagsterDltTranslator) -> None:
+    """Name the resource and the translator when a key would fail the whole code location."""
+    for key, role in [(spec.key, "key"), *((dep.asset_key, "upstream key") for dep in spec.deps)]:
+        # Dagster names the op's outputs and inputs after the keys: each must be a valid name.
+        if not _VALID_NAME.match(key.to_python_identifier()):
+            raise DagsterInvalidDefinitionError(
+                f"{type(translator).__name__}.get_asset_spec gave dlt resource '{resource.name}' "
+                f"the {role} {key.to_user_string()!r}, which is not a valid Dagster name (letters, "
+                "digits and _ only). Use dagster_dlt.translator.dagster_name(...) on names taken "
+                "from dlt, or choose another key."
+            )
+
+
 def dlt_assets(
     *,
-    dlt_source: DltSource,
+    dlt_source: Union[DltSource, DltResource],
     dlt_pipeline: Pipeline,
     name: Optional[str] = None,
     group_name: Optional[str] = None,
@@ -129,7 +153,8 @@ def dlt_assets(
     the destination, so parallel runs and partitions do not corrupt each other.
 
     Args:
-        dlt_source: the dlt source to load.
+        dlt_source: the dlt source to load, or a single dlt resource (it runs as a source named
+            after it).
         dlt_pipeline: the dlt pipeline that loads it (name, destination, dataset).
         name: the name of the op; defaults to the decorated function's name.
         group_name: the asset group of every asset. Cannot be combined with a translator that sets
@@ -162,16 +187,15 @@ def dlt_assets(
             defs = Definitions(assets=[github_assets], resources={"dlt": DagsterDltResource()})
     """
     translator = dagster_dlt_translator or DagsterDltTranslator()
+    dlt_source = as_source(dlt_source)
     specs = build_dlt_asset_specs(dlt_source, dlt_pipeline, translator)
     if not specs:
-        raise DagsterInvalidDefinitionError(
-            f"dlt source '{dlt_source.name}' has no selected resources, so @dlt_assets would define "
-            "no assets. Select at least one resource (see DltSource.with_resources)."
-        )
+        raise DagsterInvalidDefinitionError(_no_resources_message(dlt_source))
     if group_name and any(spec.group_name for spec in specs):
+        # Code matches on the published package's opening phrase: keep it first.
         raise DagsterInvariantViolationError(
-            f"Cannot set group_name='{group_name}' on @dlt_assets for source '{dlt_source.name}' "
-            f"and pipeline '{dlt_pipeline.pipeline_name}': the translator "
+            f"Cannot set group_name parameter on dlt_assets: group_name='{group_name}' for source "
+            f"'{dlt_source.name}' and pipeline '{dlt_pipeline.pipeline_name}', but the translator "
             f"{type(translator).__name__} already sets a group on one or more assets. Set groups "
             "in one place: either pass group_name or set them in the translator."
         )
@@ -191,11 +215,60 @@ def dlt_assets(
     )
 
     def decorate(fn: Callable[..., Any]) -> AssetsDefinition:
+        # A function that declares its own config keeps it (subclass DltRunConfig to combine);
+        # otherwise the op takes the run configuration.
+        chosen = decorator if _declares_config(fn) else with_run_config
         # Dagster builds one output per asset here: as allocation-heavy as building the specs.
         with paused_gc():
-            return decorator(fn)
+            return chosen(fn)
 
+    with_run_config = multi_asset(
+        name=name,
+        group_name=group_name,
+        can_subset=True,
+        partitions_def=partitions_def,
+        backfill_policy=backfill_policy,
+        op_tags=op_tags,
+        hooks=hooks,
+        specs=specs,
+        pool=pool,
+        config_schema=config_schema(),
+    )
     return decorate
+
+
+def _declares_config(fn: Callable[..., Any]) -> bool:
+    return "config" in inspect.signature(fn).parameters
+
+
+def as_source(dlt_source: Any) -> Any:
+    """A dlt resource as a source named after it, so that ``filesystem(...) | read_csv()`` works
+    where a source is expected; anything else unchanged."""
+    if isinstance(dlt_source, DltResource):
+        name = dlt_source.name
+        return DltSource(Schema(_schema_name(name)), dlt_source.section or name, [dlt_source])
+    return dlt_source
+
+
+def _schema_name(name: str) -> str:
+    # dlt schema names are lower-case identifiers; resource names may be anything.
+    cleaned = re.sub(r"[^a-z0-9_]", "_", name.lower()).strip("_")
+    return cleaned or "resource"
+
+
+def _no_resources_message(source: DltSource) -> str:
+    message = (
+        f"dlt source '{source.name}' has no selected resources, so @dlt_assets would define no "
+        "assets. Select at least one resource (see DltSource.with_resources)."
+    )
+    if not source.resources and source.name == "sql_database":
+        message += (
+            " sql_database reflected no tables: usually the database path or credentials are "
+            "wrong (SQLAlchemy silently creates an empty SQLite file for a wrong path), or the "
+            "schema is empty. Check the credentials, or pass table_names=[...] with "
+            "defer_table_reflect=True so that definitions load without connecting."
+        )
+    return message
 
 
 def _check_inputs(
@@ -205,7 +278,7 @@ def _check_inputs(
         hint = (
             " It looks like the @dlt.source function itself: call it, e.g. dlt_source=my_source()."
             if callable(dlt_source)
-            else " Pass the result of calling a @dlt.source function."
+            else " Pass the result of calling a @dlt.source function, or a dlt resource."
         )
         raise DagsterInvalidDefinitionError(
             f"dlt_source must be a dlt source (DltSource), got {type(dlt_source).__name__}.{hint}"

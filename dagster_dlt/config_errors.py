@@ -3,6 +3,8 @@
 dlt reports a missing secret as a long trace of every key it tried, and rejects incomplete
 credentials (Snowflake without a password) only after resolving them. Both become one line naming
 the environment variables and the ``.dlt/secrets.toml`` keys. Values are never included.
+
+A leaf: it depends on nothing of this package but the seam (``internals``) for dlt's lookup traces.
 """
 
 import re
@@ -13,14 +15,12 @@ import dlt
 from dlt.common.configuration.exceptions import (
     ConfigFieldMissingException,
     ConfigurationValueError,
-    LookupTrace,
-    LookupTraces,
 )
 from dlt.pipeline.pipeline import Pipeline
 
-from dagster_dlt.locking import single_writer_file
+from dagster_dlt.internals import LookupTrace, LookupTraces
 
-__all__ = ["configuration_problem", "describe_config_problem", "duckdb_name_clash"]
+__all__ = ["configuration_problem", "describe_config_problem"]
 
 
 def configuration_problem(
@@ -140,24 +140,3 @@ def _most_specific(traces: list[LookupTrace], pipeline_name: str) -> Optional[Lo
     if source_level:
         return source_level[0]
     return max(preferred, key=lambda t: len(t.sections), default=None)
-
-
-def duckdb_name_clash(failure: BaseException, pipeline: Pipeline) -> Optional[str]:
-    """What to do when a DuckDB load failed because the dataset is named like the database file.
-
-    DuckDB names the database (catalog) after the file, and a schema of the same name makes every
-    unqualified reference ambiguous. dlt only warns about it, and the load then fails with advice
-    about concurrent pipelines and retries, which does not apply.
-    """
-    if "ambiguous reference to catalog or schema" not in str(failure).lower():
-        return None
-    database = single_writer_file(pipeline)
-    dataset = pipeline.dataset_name
-    if database is None or not dataset or database.stem.lower() != dataset.lower():
-        return None
-    return (
-        f"dlt pipeline '{pipeline.pipeline_name}' loads dataset '{dataset}' into DuckDB file "
-        f"{database}, whose database has the same name, so DuckDB cannot tell the dataset from "
-        f"the database and the load failed. Give the dataset another name, for example "
-        f'dlt.pipeline(..., dataset_name="{dataset}_data"), or the database file another name.'
-    )

@@ -1,4 +1,4 @@
-"""Names shared by the decorator, the resource and user code.
+"""Names shared by the decorator, the run, user code and the UI: every metadata key is here.
 
 The three ``META_KEY_*`` keys match the published package: specs built by ``build_dlt_asset_specs``
 carry the dlt source, pipeline and translator under them, which is how ``DagsterDltResource.run``
@@ -12,6 +12,13 @@ META_KEY_TRANSLATOR = "dagster_dlt/translator"
 # The name of the dlt resource behind a spec: a plain string, so a run maps asset keys back to
 # resources by a typed lookup instead of recomputing keys with a translator.
 META_KEY_RESOURCE_NAME = "dagster_dlt/resource_name"
+
+# Dagster's own metadata keys, which the UI reads.
+TABLE_NAME = "dagster/table_name"
+COLUMN_SCHEMA = "dagster/column_schema"
+ROW_COUNT = "dagster/row_count"
+PARTITION_ROW_COUNT = "dagster/partition_row_count"
+STORAGE_KIND = "dagster/storage_kind"
 
 # Materialization metadata keys.
 ROWS_LOADED = "rows_loaded"
@@ -28,8 +35,25 @@ TABLES = "tables"
 WRITE_DISPOSITION = "write_disposition"
 
 __all__ = [
+    "COLUMN_SCHEMA",
+    "DATASET_NAME",
+    "DESTINATION_NAME",
+    "DESTINATION_TYPE",
+    "FINISHED_AT",
+    "FIRST_RUN",
+    "JOBS",
+    "LOAD_IDS",
     "META_KEY_PIPELINE",
     "META_KEY_RESOURCE_NAME",
     "META_KEY_SOURCE",
     "META_KEY_TRANSLATOR",
+    "PARTITION_ROW_COUNT",
+    "ROWS_LOADED",
+    "ROWS_LOADED_BY_TABLE",
+    "ROW_COUNT",
+    "STARTED_AT",
+    "STORAGE_KIND",
+    "TABLES",
+    "TABLE_NAME",
+    "WRITE_DISPOSITION",
 ]

@@ -1,59 +1,56 @@
 """``DltEventIterator``: the events of a dlt run, with optional post-processing steps."""
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, nullcontext
-from typing import Any, Generic, Optional, TypeVar, Union
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, Optional, TypeVar
 
-from dagster import (
-    AssetExecutionContext,
-    AssetMaterialization,
-    MaterializeResult,
-    MetadataValue,
-    OpExecutionContext,
-    TextMetadataValue,
-)
+from dagster import AssetKey, MetadataValue
+from dlt.common.pipeline import LoadInfo
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.pipeline.pipeline import Pipeline
 
-from dagster_dlt.constants import ROWS_LOADED
+from dagster_dlt.constants import PARTITION_ROW_COUNT, ROW_COUNT, ROWS_LOADED
+from dagster_dlt.run import DltEventType, DltRun
 
 __all__ = ["DltEventIterator", "DltEventType"]
 
-DltEventType = Union[AssetMaterialization, MaterializeResult]
 T = TypeVar("T", bound=DltEventType)
 
 
 class DltEventIterator(Iterator[T], Generic[T]):
     """Iterates the materializations of a dlt run; chain ``fetch_row_count()`` to enrich them.
 
+    The run itself is a ``DltRun`` (``.dlt_run``): after the events are consumed it holds dlt's
+    ``LoadInfo`` and the pipeline the run loaded with.
+
     Example:
         .. code-block:: python
 
             @dlt_assets(dlt_source=source, dlt_pipeline=pipeline)
             def assets(context: AssetExecutionContext, dlt: DagsterDltResource):
-                yield from dlt.run(context=context).fetch_row_count()
+                events = dlt.run(context=context).fetch_row_count()
+                yield from events
+                context.log.info(f"load ids: {events.load_info.loads_ids}")
     """
 
-    def __init__(
-        self,
-        events: Iterator[T],
-        context: Union[OpExecutionContext, AssetExecutionContext],
-        dlt_pipeline: Pipeline,
-        *,
-        run_session: Any = None,
-    ) -> None:
-        self._inner = events
-        self._context = context
-        self._dlt_pipeline = dlt_pipeline
-        # The run loads through a per-run copy of the pipeline and may hold a single-writer lock
-        # on the destination; queries go through the same copy and lock.
-        self._session = run_session
+    def __init__(self, dlt_run: DltRun, events: Optional[Iterator[T]] = None) -> None:
+        self.dlt_run = dlt_run
+        self._inner: Iterator[T] = events if events is not None else dlt_run.events()  # type: ignore[assignment]
 
     def __next__(self) -> T:
         return next(self._inner)
 
     def __iter__(self) -> "DltEventIterator[T]":
         return self
+
+    @property
+    def load_info(self) -> Optional[LoadInfo]:
+        """dlt's ``LoadInfo`` of the run, once the load step has run."""
+        return self.dlt_run.load_info
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The pipeline to read the loaded data with, e.g. ``pipeline.dataset()``."""
+        return self.dlt_run.pipeline
 
     def fetch_row_count(self) -> "DltEventIterator[T]":
         """Add each table's total row count from the destination as ``dagster/row_count``.
@@ -65,51 +62,49 @@ class DltEventIterator(Iterator[T], Generic[T]):
         Returns:
             A new iterator over the same events with the row counts added.
         """
-        return DltEventIterator(
-            self._with_row_counts(),
-            self._context,
-            self._dlt_pipeline,
-            run_session=self._session,
-        )
+        return self._chain(self._row_counts)
 
-    def _with_row_counts(self) -> Iterator[T]:
-        for event in self:
-            extra: dict[str, Any] = {}
-            table = _table_of(event)
-            if table is not None:
-                try:
-                    # One short connection per event: the lock must not stay held while the
-                    # event is handed to Dagster.
-                    with self._lock(), self._pipeline().sql_client() as client:
-                        extra["dagster/row_count"] = MetadataValue.int(_count(client, table))
-                except DatabaseUndefinedRelation:
-                    # The resource has never yielded a row, so dlt never created its table.
-                    extra["dagster/row_count"] = MetadataValue.int(0)
-                except Exception as error:
-                    self._context.log.warning(
-                        f"Could not fetch the row count of table '{table}' for "
-                        f"{event.asset_key.to_user_string() if event.asset_key else 'asset'}: "
-                        f"{type(error).__name__}. The materialization is reported without it."
-                    )
-            if _has_partition(self._context):
-                rows = (event.metadata or {}).get(ROWS_LOADED)
-                value = getattr(rows, "value", rows)
-                extra["dagster/partition_row_count"] = MetadataValue.int(int(value or 0))
-            yield event._replace(metadata={**(event.metadata or {}), **extra})
+    def _chain(self, fetch: Callable[[T], dict[str, Any]]) -> "DltEventIterator[T]":
+        """One helper for every ``fetch_*``: add what ``fetch`` returns to each event's metadata."""
 
-    def _pipeline(self) -> Pipeline:
-        pipeline = getattr(self._session, "pipeline", None)
-        return pipeline or self._dlt_pipeline
+        def enriched() -> Iterator[T]:
+            for event in self:
+                extra = fetch(event)
+                yield (
+                    event._replace(metadata={**(event.metadata or {}), **extra}) if extra else event
+                )
 
-    def _lock(self) -> AbstractContextManager[None]:
-        lock = getattr(self._session, "lock", None)
-        return lock() if lock else nullcontext()
+        return DltEventIterator(self.dlt_run, enriched())
+
+    def _row_counts(self, event: T) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        run = self.dlt_run
+        tables = run.tables_of(event.asset_key) if event.asset_key else []
+        if tables and run.run_pipeline is not None:
+            table = tables[0]
+            try:
+                # One short connection per event: the lock must not stay held while the event
+                # is handed to Dagster.
+                with run.holding_destination(), run.run_pipeline.sql_client() as client:
+                    extra[ROW_COUNT] = MetadataValue.int(_count(client, table))
+            except DatabaseUndefinedRelation:
+                # The resource has never yielded a row, so dlt never created its table.
+                extra[ROW_COUNT] = MetadataValue.int(0)
+            except Exception as error:
+                run.context.log.warning(
+                    f"Could not fetch the row count of table '{table}' for "
+                    f"{_name(event.asset_key)}: {type(error).__name__}. The materialization is "
+                    "reported without it."
+                )
+        if _has_partition(run.context):
+            rows = (event.metadata or {}).get(ROWS_LOADED)
+            value = getattr(rows, "value", rows)
+            extra[PARTITION_ROW_COUNT] = MetadataValue.int(int(value or 0))
+        return extra
 
 
-def _table_of(event: DltEventType) -> Optional[str]:
-    name = (event.metadata or {}).get("dagster/table_name")
-    name = name.value if isinstance(name, TextMetadataValue) else name
-    return name.rsplit(".", 1)[-1] if isinstance(name, str) and name else None
+def _name(key: Optional[AssetKey]) -> str:
+    return key.to_user_string() if key else "asset"
 
 
 def _count(client: Any, table: str) -> int:
@@ -118,7 +113,7 @@ def _count(client: Any, table: str) -> int:
     return int(rows[0][0])
 
 
-def _has_partition(context: Union[OpExecutionContext, AssetExecutionContext]) -> bool:
+def _has_partition(context: Any) -> bool:
     try:
         return bool(context.has_partition_key or context.has_partition_key_range)
     except Exception:

@@ -6,8 +6,10 @@ from dagster import DagsterError
 
 __all__ = [
     "DagsterDltError",
+    "DestinationLockTimeout",
     "DltConfigurationError",
     "DltLoadJobsFailedError",
+    "DltRunConfigError",
     "DltSelectionError",
 ]
 
@@ -22,6 +24,17 @@ class DltSelectionError(DagsterDltError):
 
 class DltConfigurationError(DagsterDltError):
     """dlt could not resolve configuration or secrets (for example destination credentials)."""
+
+
+class DltRunConfigError(DagsterDltError):
+    """The run configuration (``DltRunConfig``) asks for something dlt cannot do.
+
+    Raised before any data moves; the message names the field and the values it allows.
+    """
+
+
+class DestinationLockTimeout(DagsterDltError):
+    """Another process held a single-writer destination for longer than the lock timeout."""
 
 
 class DltLoadJobsFailedError(DagsterDltError):

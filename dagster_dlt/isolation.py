@@ -19,24 +19,16 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from dlt.common.configuration.container import Container
-from dlt.common.destination.client import WithStateSync
-from dlt.common.pipeline import PipelineContext
 from dlt.pipeline.pipeline import Pipeline
+
+from dagster_dlt import internals
 
 __all__ = ["isolated_pipeline", "restores_from_destination"]
 
 
 def restores_from_destination(pipeline: Pipeline) -> bool:
     """Whether dlt restores this pipeline's state and schemas from its destination."""
-    destination = pipeline.destination
-    if destination is None or not pipeline.config.restore_from_destination:
-        return False
-    try:
-        return issubclass(destination.client_class, WithStateSync)
-    except Exception:
-        # A destination whose client cannot be imported will fail the run with dlt's own error.
-        return False
+    return bool(pipeline.config.restore_from_destination) and internals.syncs_state(pipeline)
 
 
 @contextmanager
@@ -46,41 +38,17 @@ def isolated_pipeline(pipeline: Pipeline, log: logging.Logger) -> Iterator[Pipel
         _abort_leftover_packages(pipeline, log)
         yield pipeline
         return
-    context = Container()[PipelineContext]
-    previous = context.pipeline() if context.is_active() else None
+    previous = internals.active_pipeline()
     working_dir = tempfile.mkdtemp(prefix=f"dagster-dlt-{pipeline.pipeline_name}-")
     try:
-        yield _copy_into(pipeline, working_dir)
+        copy = internals.copy_pipeline(pipeline, working_dir)
+        copy.activate()
+        yield copy
     finally:
         # The copy was dlt's active pipeline during the run; its directory is about to go, so
         # hand dlt.current.pipeline() back to what it was before.
-        if previous is not None:
-            previous.activate()
-        else:
-            context.deactivate()
+        internals.reactivate(previous)
         shutil.rmtree(working_dir, ignore_errors=True)
-
-
-def _copy_into(pipeline: Pipeline, pipelines_dir: str) -> Pipeline:
-    storage = pipeline._schema_storage_config  # import/export schema paths live only here
-    copy = type(pipeline)(
-        pipeline.pipeline_name,
-        pipelines_dir,
-        pipeline.pipeline_salt,
-        pipeline.destination,
-        pipeline.staging,
-        # The resolved name: with dev_mode it already carries its suffix, which must not change.
-        pipeline.dataset_name,
-        storage.import_schema_path if storage else None,
-        storage.export_schema_path if storage else None,
-        False,
-        pipeline.collector,
-        False,
-        pipeline.config,
-        refresh=pipeline.refresh,
-    )
-    copy.activate()
-    return copy
 
 
 def _abort_leftover_packages(pipeline: Pipeline, log: logging.Logger) -> None:

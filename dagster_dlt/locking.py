@@ -18,48 +18,67 @@ from typing import Any, Optional
 
 from dlt.pipeline.pipeline import Pipeline
 
-from dagster_dlt.errors import DagsterDltError
+from dagster_dlt.destinations import DestinationFacts
+from dagster_dlt.errors import DestinationLockTimeout
 
 try:
     import fcntl
 except ImportError:  # Windows: no advisory locks; runs into one DuckDB file must use a pool.
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["DestinationLockTimeout", "destination_lock", "single_writer_file"]
+__all__ = ["destination_lock", "single_writer_lock"]
 
 _POLL_SECONDS = 0.05
-
-
-class DestinationLockTimeout(DagsterDltError):
-    """Another process held a single-writer destination for longer than the lock timeout."""
-
-
-def single_writer_file(pipeline: Pipeline) -> Optional[Path]:
-    """The database file of a single-writer destination, or ``None`` for any other destination."""
-    destination = pipeline.destination
-    if destination is None or destination.destination_type != "dlt.destinations.duckdb":
-        return None
-    try:
-        database = pipeline.destination_client().config.credentials.database
-    except Exception:
-        return None
-    if not isinstance(database, str) or database.startswith(":memory:") or "://" in database:
-        return None
-    return Path(database).resolve()
+DEFAULT_TIMEOUT_SECONDS = 600.0
 
 
 def destination_lock(
-    pipeline: Pipeline, timeout: float, owner: Optional[dict[str, Any]] = None
+    facts: DestinationFacts, timeout: float, owner: Optional[dict[str, Any]] = None
 ) -> Callable[[], AbstractContextManager[None]]:
-    """A factory of context managers that hold the pipeline's destination for writing.
+    """A factory of context managers that hold a destination for writing.
 
-    The destination is looked up once; for multi-writer destinations the lock is a no-op.
+    For destinations that allow many writers the lock is a no-op.
     """
-    path = single_writer_file(pipeline)
+    path = facts.single_writer_file
     if path is None or fcntl is None:
         return nullcontext
     lock_path = path.with_name(path.name + ".lock")
     return lambda: _file_lock(lock_path, path, timeout, owner or {})
+
+
+@contextmanager
+def single_writer_lock(
+    pipeline: Pipeline,
+    *,
+    owner: Optional[str] = None,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+) -> Iterator[None]:
+    """Hold ``pipeline``'s destination while you write to it or read from it outside dlt.
+
+    DuckDB allows one process per database file; dagster-dlt runs take this lock for the steps
+    that open the file. Take it too when your own code opens the same file, and keep it only as
+    long as the connection is open. For destinations that allow many writers it does nothing.
+
+    Args:
+        pipeline: a dlt pipeline whose destination is the database.
+        owner: who holds the lock, shown to a run that times out waiting for it.
+        timeout_seconds: how long to wait before raising ``DestinationLockTimeout``.
+
+    Example:
+        .. code-block:: python
+
+            import duckdb
+            from dagster_dlt import single_writer_lock
+
+            with single_writer_lock(pipeline, owner="report"):
+                with duckdb.connect("warehouse.duckdb") as connection:
+                    connection.sql("SELECT count(*) FROM raw.orders").fetchall()
+    """
+    hold = destination_lock(
+        DestinationFacts.of(pipeline), timeout_seconds, {"holder": owner} if owner else None
+    )
+    with hold():
+        yield
 
 
 @contextmanager

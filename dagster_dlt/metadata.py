@@ -6,9 +6,8 @@ each asset its slice, in time proportional to that asset's tables only.
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Optional
 
 from dagster import (
@@ -25,6 +24,7 @@ from dlt.extract.resource import DltResource
 from dlt.pipeline.pipeline import Pipeline
 
 from dagster_dlt import constants as k
+from dagster_dlt.destinations import DestinationFacts
 
 # Column hints that are flags worth showing as constraints ("primary_key", "merge_key", ...).
 _CONSTRAINT_HINTS = (
@@ -60,9 +60,23 @@ def table_schema_of(table: Optional[TTableSchema]) -> TableSchema:
                     unique=bool(column.get("unique", False)),
                     other=other,
                 ),
+                tags=_type_hints(column),
             )
         )
     return TableSchema(columns=columns)
+
+
+# dlt's type hints beyond the data type: a decimal's precision and scale, a timestamp's precision
+# and time zone. They go in each column's tags, as strings (Dagster's tags are strings).
+_TYPE_HINTS = ("precision", "scale", "timezone")
+
+
+def _type_hints(column: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        hint: str(column[hint]).lower() if isinstance(column[hint], bool) else str(column[hint])
+        for hint in _TYPE_HINTS
+        if column.get(hint) is not None
+    }
 
 
 @dataclass
@@ -87,8 +101,7 @@ class RunFacts:
     jobs_by_table: Mapping[str, TableJobs]
     schema: Optional[Schema]
     root_tables_by_resource: Mapping[str, list[str]]
-    relation_prefix: Sequence[str]
-    casefold: Callable[[str], str] = str
+    destination: DestinationFacts
 
     @classmethod
     def collect(
@@ -97,20 +110,28 @@ class RunFacts:
         load_info: Optional[LoadInfo],
         schema_name: str,
         row_counts: Mapping[str, int],
+        destination: Optional[DestinationFacts] = None,
     ) -> "RunFacts":
-        """Gather the run-wide facts. Reads only local state: no destination query."""
+        """Gather the run-wide facts. Reads only local state: no destination query.
+
+        Args:
+            pipeline: the pipeline the run loaded with.
+            load_info: dlt's load info, or ``None`` when nothing reached the load step.
+            schema_name: the name of the source's schema.
+            row_counts: rows per table, from dlt's normalize step.
+            destination: the destination's facts, when the caller already has them.
+        """
         schema = pipeline.schemas.get(schema_name) if schema_name in pipeline.schema_names else None
         if schema is None and pipeline.default_schema_name:
             schema = pipeline.default_schema
-        prefix, casefold = relation_prefix(pipeline)
+        destination = destination or DestinationFacts.of(pipeline)
         return cls(
-            base=_base_metadata(pipeline, load_info),
+            base=_base_metadata(destination, pipeline, load_info),
             row_counts=row_counts,
             jobs_by_table=_jobs_by_table(load_info),
             schema=schema,
             root_tables_by_resource=_root_tables_by_resource(schema),
-            relation_prefix=prefix,
-            casefold=casefold,
+            destination=destination,
         )
 
     @property
@@ -132,6 +153,10 @@ class RunFacts:
     def normalize(self, name: str) -> str:
         return self.schema.naming.normalize_table_identifier(name) if self.schema else name
 
+    def tables_written(self, resource: DltResource) -> list[str]:
+        """Every table ``resource`` wrote or would write: its root tables and their nested ones."""
+        return self._all_tables(self.tables_of(resource))
+
     def metadata_for(self, resource: DltResource) -> Optional[dict[str, Any]]:
         """The materialization metadata of one resource's asset, or ``None`` when any of its
         tables (nested ones included) has a failed or pending job: that asset did not load."""
@@ -151,8 +176,8 @@ class RunFacts:
         ]
         if roots:
             main = roots[0]
-            metadata["dagster/table_name"] = MetadataValue.text(self.relation(main))
-            metadata["dagster/column_schema"] = MetadataValue.table_schema(
+            metadata[k.TABLE_NAME] = MetadataValue.text(self.relation(main))
+            metadata[k.COLUMN_SCHEMA] = MetadataValue.table_schema(
                 table_schema_of(self._table(main))
             )
             disposition = (self._table(main) or {}).get("write_disposition")
@@ -168,7 +193,7 @@ class RunFacts:
 
     def relation(self, table: str) -> str:
         """The fully qualified relation of a table: ``<database>.<dataset>.<table>``."""
-        return ".".join([*self.relation_prefix, self.casefold(table)])
+        return self.destination.relation(table)
 
     def _table(self, name: str) -> Optional[TTableSchema]:
         return self.schema.tables.get(name) if self.schema else None
@@ -185,15 +210,18 @@ class RunFacts:
         return tables
 
 
-def _base_metadata(pipeline: Pipeline, load_info: Optional[LoadInfo]) -> dict[str, Any]:
-    destination = pipeline.destination
+def _base_metadata(
+    destination: DestinationFacts, pipeline: Pipeline, load_info: Optional[LoadInfo]
+) -> dict[str, Any]:
     base: dict[str, Any] = {
-        k.DATASET_NAME: pipeline.dataset_name,
-        k.DESTINATION_NAME: destination.destination_name if destination else None,
-        k.DESTINATION_TYPE: destination.destination_type if destination else None,
+        k.DATASET_NAME: destination.dataset_name,
+        k.DESTINATION_NAME: destination.destination_name,
+        k.DESTINATION_TYPE: destination.destination_type,
         k.FIRST_RUN: load_info.first_run if load_info else pipeline.first_run,
         k.LOAD_IDS: list(load_info.loads_ids) if load_info else [],
     }
+    if destination.destination_name:
+        base[k.STORAGE_KIND] = destination.destination_name
     if load_info is not None:
         if load_info.started_at:
             base[k.STARTED_AT] = load_info.started_at.isoformat()
@@ -211,17 +239,7 @@ def _jobs_by_table(load_info: Optional[LoadInfo]) -> dict[str, TableJobs]:
             for job in jobs:
                 table = job.job_file_info.table_name
                 entry = by_table[table]
-                entry.jobs.append(
-                    {
-                        "job_id": job.job_file_info.job_id(),
-                        "load_id": package.load_id,
-                        "state": state.removesuffix("_jobs"),
-                        "file_type": job.job_file_info.file_format,
-                        "file_size": job.file_size,
-                        "elapsed": round(job.elapsed, 3),
-                        "retry_count": job.job_file_info.retry_count,
-                    }
-                )
+                entry.jobs.append(_job_entry(job, package.load_id))
                 if state == "failed_jobs" or (state in _PENDING_STATES and job.failed_message):
                     entry.failed_message = entry.failed_message or job.failed_message or "failed"
                 elif state in _PENDING_STATES:
@@ -239,29 +257,23 @@ def _root_tables_by_resource(schema: Optional[Schema]) -> dict[str, list[str]]:
     return dict(by_resource)
 
 
-def relation_prefix(pipeline: Pipeline) -> tuple[list[str], Callable[[str], str]]:
-    """``[<database>, <dataset>]`` as the destination names them, and the destination's case
-    folding for identifiers (Snowflake upper-cases them), without querying the destination."""
-    dataset = pipeline.dataset_name
-    try:
-        client = pipeline.sql_client()
-    except Exception:
-        # Destinations without SQL (filesystem, custom sinks) have no database to name.
-        return ([dataset] if dataset else []), str
-    casefold = client.capabilities.casefold_identifier
-    path = client.make_qualified_table_name_path(None, quote=False)
-    if not client.catalog_name(quote=False):
-        catalog = _database_from_credentials(getattr(client, "credentials", None))
-        if catalog:
-            path = [casefold(catalog), *path]
-    return path, casefold
-
-
-def _database_from_credentials(credentials: Any) -> Optional[str]:
-    database = getattr(credentials, "database", None)
-    if not database or not isinstance(database, str):
-        return None
-    if database.endswith((".duckdb", ".db")) or "/" in database:
-        # DuckDB names its catalog after the database file.
-        return Path(database).stem
-    return database
+def _job_entry(job: Any, load_id: str) -> dict[str, Any]:
+    """One load job: every field dlt's ``LoadJobInfo.asdict()`` has, as the published package
+    reports them, plus ``load_id`` and ``file_type``; timestamps as ISO strings."""
+    info = job.job_file_info
+    return {
+        "job_id": info.job_id(),
+        "load_id": load_id,
+        "state": job.state,
+        "table_name": info.table_name,
+        "file_id": info.file_id,
+        "retry_count": info.retry_count,
+        "file_format": info.file_format,
+        "file_type": info.file_format,
+        "is_compressed": info.is_compressed,
+        "file_path": job.file_path,
+        "file_size": job.file_size,
+        "created_at": job.created_at.isoformat() if job.created_at else None,
+        "elapsed": round(job.elapsed, 3) if job.elapsed is not None else None,
+        "failed_message": job.failed_message,
+    }

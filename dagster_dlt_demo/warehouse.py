@@ -13,7 +13,7 @@ import duckdb
 from dagster import MetadataValue, TableColumn, TableSchema
 from dlt.pipeline.pipeline import Pipeline
 
-from dagster_dlt.locking import destination_lock
+from dagster_dlt import single_writer_lock
 
 __all__ = ["LOCK_TIMEOUT_SECONDS", "column_schema", "connect", "existing_tables", "markdown_table"]
 
@@ -30,8 +30,7 @@ def connect(pipeline: Pipeline, owner: str) -> Iterator[duckdb.DuckDBPyConnectio
         owner: Who holds the lock, shown to a run that times out waiting for it.
     """
     database = pipeline.destination_client().config.credentials.database
-    hold_file = destination_lock(pipeline, LOCK_TIMEOUT_SECONDS, {"holder": owner})
-    with hold_file():
+    with single_writer_lock(pipeline, owner=owner, timeout_seconds=LOCK_TIMEOUT_SECONDS):
         connection = duckdb.connect(database)
         try:
             # Days are UTC days, as GH Archive's hours and Dagster's partitions are.

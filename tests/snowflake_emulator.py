@@ -12,6 +12,8 @@ exactly as they would against a real account:
 
 - ``split_statements``: multi-statement scripts run statement by statement;
 - ``unquote_put_stage``: ``PUT`` to a single-quoted stage;
+- ``space_separate_put_options``: comma-separated ``PUT`` options;
+- ``scope_schemata_to_current_database``: ``INFORMATION_SCHEMA.SCHEMATA`` of one database;
 - ``space_separate_file_format``: comma-separated ``FILE_FORMAT`` options in ``COPY INTO``;
 - ``unquote_match_by_column_name``: ``MATCH_BY_COLUMN_NAME='CASE_INSENSITIVE'``;
 - ``copy_json_lines_as_parquet`` and ``json_lines_to_parquet``: ``jsonl`` loads matched by column;
@@ -100,6 +102,35 @@ def unquote_put_stage(sql: str) -> str:
     return _PUT_QUOTED_STAGE.sub(r"\1 \2", sql)
 
 
+_PUT_OPTIONS = re.compile(r"^(PUT\s+'(?:[^']|'')*'\s+\S+)(\s+.*)$", re.IGNORECASE | re.DOTALL)
+
+
+def space_separate_put_options(sql: str) -> str:
+    """``PUT ... OVERWRITE = TRUE, AUTO_COMPRESS = FALSE`` -> the same without the comma.
+
+    Limitation: fakesnow 0.11 (with its sqlglot 30.20) reads comma-separated ``PUT`` options as a
+    sequence and fails with "SequenceProperties is not a Property"; Snowflake accepts the commas
+    dlt writes.
+    """
+    match = _PUT_OPTIONS.match(sql.strip())
+    if not match:
+        return sql
+    return match.group(1) + match.group(2).replace(",", " ")
+
+
+_SCHEMATA_WHERE = re.compile(r"(\bINFORMATION_SCHEMA\.SCHEMATA\s+WHERE\s+)", re.IGNORECASE)
+
+
+def scope_schemata_to_current_database(sql: str) -> str:
+    """``... FROM INFORMATION_SCHEMA.SCHEMATA WHERE schema_name = ...`` in the current database.
+
+    Limitation: fakesnow 0.11's ``INFORMATION_SCHEMA.SCHEMATA`` lists the schemas of every
+    database, while Snowflake's lists those of the current one. dlt asks it whether its dataset
+    exists, so a dataset of an earlier test's database would count and never be created here.
+    """
+    return _SCHEMATA_WHERE.sub(r"\1catalog_name = CURRENT_DATABASE() AND ", sql)
+
+
 _FILE_FORMAT_OPEN = re.compile(r"\bFILE_FORMAT\s*=\s*\(", re.IGNORECASE)
 
 
@@ -163,6 +194,8 @@ def copy_json_lines_as_parquet(sql: str) -> str:
 
 SQL_REWRITES: list[Callable[[str], str]] = [
     unquote_put_stage,
+    space_separate_put_options,
+    scope_schemata_to_current_database,
     space_separate_file_format,
     unquote_match_by_column_name,
     copy_json_lines_as_parquet,

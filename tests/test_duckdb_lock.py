@@ -8,7 +8,7 @@ import pytest
 from dagster import AssetExecutionContext, materialize
 
 from dagster_dlt import DagsterDltResource, dlt_assets
-from dagster_dlt.locking import DestinationLockTimeout
+from dagster_dlt import DestinationLockTimeout
 from tests.dlt_fixtures import count_rows, shop
 
 HOLD_LOCK = """

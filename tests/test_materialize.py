@@ -57,7 +57,7 @@ def test_one_materialization_per_asset_with_the_rows_in_duckdb(make_pipeline, du
     assert len(load_ids) == 1
     jobs = value(customers, "jobs")
     assert jobs and all(
-        job["load_id"] == load_ids[0] and job["state"] == "completed" for job in jobs
+        job["load_id"] == load_ids[0] and job["state"] == "completed_jobs" for job in jobs
     )
     assert all(job["job_id"].startswith("customers.") for job in jobs)
     assert value(customers, "write_disposition") == "merge"

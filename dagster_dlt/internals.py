@@ -1,0 +1,137 @@
+"""The seam: every use of dlt's non-public API lives in this module, and nowhere else.
+
+dlt has no public way to do a few things this package needs: copy a pipeline into another working
+directory, find the root of a transformer's pipe, hand dlt back its previously active pipeline,
+read the keys it tried for a missing secret, offer an external scheduler's interval to
+incrementals, and ask whether a destination restores state. Each is one small function here, and
+``tests/test_internals_contract.py`` holds a contract test for each: when a dlt upgrade breaks an
+assumption, that test fails naming the dlt version and the assumption, instead of a run failing
+somewhere deep inside dlt. ``pyproject.toml`` caps dlt below 2 for the same reason.
+
+This module imports nothing of ``dagster_dlt``: it is a leaf. No non-public Dagster API is used by
+the package.
+"""
+
+import importlib.metadata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Optional
+
+from dlt.common.configuration.container import Container
+from dlt.common.configuration.exceptions import LookupTrace, LookupTraces
+from dlt.common.destination.client import WithStateSync
+from dlt.common.pipeline import PipelineContext
+from dlt.extract.incremental.context import TimeIntervalContext
+from dlt.extract.resource import DltResource
+from dlt.pipeline.pipeline import Pipeline
+
+__all__ = [
+    "DLT_VERSION",
+    "LookupTrace",
+    "LookupTraces",
+    "active_pipeline",
+    "copy_pipeline",
+    "external_schedule_interval",
+    "reactivate",
+    "resource_steps",
+    "root_resource_name",
+    "syncs_state",
+]
+
+DLT_VERSION = importlib.metadata.version("dlt")
+
+
+def copy_pipeline(pipeline: Pipeline, pipelines_dir: str) -> Pipeline:
+    """A pipeline like ``pipeline`` (name, destination, dataset, config) in ``pipelines_dir``.
+
+    Non-public: ``Pipeline.__init__`` (dlt.pipeline() always attaches to the user's working
+    directory or creates one named after the pipeline) and ``_schema_storage_config``, the only
+    place that keeps the import/export schema paths. Called with keyword arguments so that a new
+    parameter in a dlt release cannot shift the others.
+    """
+    storage = pipeline._schema_storage_config
+    return type(pipeline)(
+        pipeline_name=pipeline.pipeline_name,
+        pipelines_dir=pipelines_dir,
+        pipeline_salt=pipeline.pipeline_salt,
+        destination=pipeline.destination,
+        staging=pipeline.staging,
+        # The resolved name: with dev_mode it already carries its suffix, which must not change.
+        dataset_name=pipeline.dataset_name,
+        import_schema_path=storage.import_schema_path if storage else None,
+        export_schema_path=storage.export_schema_path if storage else None,
+        dev_mode=False,
+        progress=pipeline.collector,
+        must_attach_to_local_pipeline=False,
+        config=pipeline.config,
+        refresh=pipeline.refresh,
+    )
+
+
+def root_resource_name(resource: DltResource) -> str:
+    """The resource at the root of a transformer's pipe (the resource itself otherwise).
+
+    Non-public: ``DltResource._pipe`` and ``Pipe.parent``; dlt exposes no accessor for a
+    transformer's parent.
+    """
+    pipe = resource._pipe
+    while pipe.has_parent:
+        pipe = pipe.parent
+    return pipe.name
+
+
+def resource_steps(resource: DltResource) -> list[Any]:
+    """The steps of a resource's pipe: its generator function first, then any ``add_map``.
+
+    Non-public: ``DltResource._pipe.steps``.
+    """
+    return list(resource._pipe.steps)
+
+
+def active_pipeline() -> Optional[Pipeline]:
+    """dlt's active pipeline (``dlt.current.pipeline()``), or ``None``; never creates one.
+
+    Non-public: ``PipelineContext``, the container entry behind ``dlt.current.pipeline()``.
+    """
+    context = Container()[PipelineContext]
+    return context.pipeline() if context.is_active() else None  # type: ignore[return-value]
+
+
+def reactivate(previous: Optional[Pipeline]) -> None:
+    """Make ``previous`` dlt's active pipeline again, or leave none active.
+
+    A run activates its own copy of the pipeline; once the copy's directory is gone,
+    ``dlt.current.pipeline()`` must not point at it. Non-public: ``PipelineContext.deactivate``.
+    """
+    if previous is not None:
+        previous.activate()
+    else:
+        Container()[PipelineContext].deactivate()
+
+
+@contextmanager
+def external_schedule_interval(start: datetime, end: datetime) -> Iterator[None]:
+    """Offer ``[start, end)`` to dlt incrementals as an external scheduler's interval.
+
+    Incrementals declared with ``allow_external_schedulers=True`` then load exactly that window,
+    without touching their stored cursor, as they do under Airflow. Non-public:
+    ``TimeIntervalContext``, which dlt's Airflow helper injects the same way.
+    """
+    with Container().injectable_context(TimeIntervalContext(interval=(start, end))):
+        yield
+
+
+def syncs_state(pipeline: Pipeline) -> bool:
+    """Whether the pipeline's destination stores dlt's state and schemas (``WithStateSync``).
+
+    Non-public: ``WithStateSync`` and ``Destination.client_class``.
+    """
+    destination = pipeline.destination
+    if destination is None:
+        return False
+    try:
+        return issubclass(destination.client_class, WithStateSync)
+    except Exception:
+        # A destination whose client cannot be imported fails the run with dlt's own error.
+        return False

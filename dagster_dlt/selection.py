@@ -1,0 +1,147 @@
+"""Which dlt resources a step loads, and with what: read from the step's context and asset specs.
+
+Specs built by ``@dlt_assets`` carry the dlt source, pipeline and translator (the published
+package's ``META_KEY_*`` entries) and the name of each asset's resource. A step maps its selected
+asset keys back to resources by that name, so a subset run loads exactly what was selected.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Optional, Union
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    OpExecutionContext,
+    TextMetadataValue,
+)
+from dlt.extract.source import DltSource
+from dlt.pipeline.pipeline import Pipeline
+
+from dagster_dlt.constants import (
+    META_KEY_PIPELINE,
+    META_KEY_RESOURCE_NAME,
+    META_KEY_SOURCE,
+    META_KEY_TRANSLATOR,
+)
+from dagster_dlt.errors import DagsterDltError, DltSelectionError
+from dagster_dlt.translator import DagsterDltTranslator, DltResourceTranslatorData
+
+__all__ = ["AnyContext", "StepSelection", "op_context"]
+
+AnyContext = Union[OpExecutionContext, AssetExecutionContext]
+
+
+@dataclass(frozen=True)
+class StepSelection:
+    """What one step runs: the source, the pipeline and the resource behind each asset key."""
+
+    source: DltSource
+    pipeline: Pipeline
+    names_by_key: Mapping[AssetKey, str]
+    built_by_dlt_assets: bool
+    as_asset: bool
+
+    @classmethod
+    def resolve(
+        cls,
+        context: OpExecutionContext,
+        source: Optional[DltSource],
+        pipeline: Optional[Pipeline],
+        translator: Optional[DagsterDltTranslator],
+    ) -> "StepSelection":
+        """Fill what the caller left out from the specs, and map selected keys to resources."""
+        assets_def = context.assets_def if context.has_assets_def else None
+        carried = _carried_by_specs(assets_def) if assets_def is not None else {}
+        source = source if source is not None else carried.get(META_KEY_SOURCE)
+        pipeline = pipeline if pipeline is not None else carried.get(META_KEY_PIPELINE)
+        if not isinstance(source, DltSource):
+            raise DagsterDltError(
+                "DagsterDltResource.run needs a dlt source: pass dlt_source=... (required when "
+                "called from an @op or from an asset not built by @dlt_assets)."
+            )
+        if not isinstance(pipeline, Pipeline):
+            raise DagsterDltError(
+                "DagsterDltResource.run needs a dlt pipeline: pass dlt_pipeline=... (required "
+                "when called from an @op or from an asset not built by @dlt_assets)."
+            )
+        return cls(
+            source=source,
+            pipeline=pipeline,
+            names_by_key={},
+            built_by_dlt_assets=bool(carried),
+            as_asset=assets_def is not None,
+        )._with_names(context, assets_def, translator or carried.get(META_KEY_TRANSLATOR))
+
+    def _with_names(
+        self,
+        context: OpExecutionContext,
+        assets_def: Optional[AssetsDefinition],
+        translator: Optional[DagsterDltTranslator],
+    ) -> "StepSelection":
+        # Specs built by @dlt_assets name their resource; a translator passed to run() wins.
+        names = _names_by_key(assets_def) if assets_def is not None else {}
+        explicit = translator is not None and translator is not _carried_translator(assets_def)
+        if not names or explicit:
+            translator = translator or DagsterDltTranslator()
+            names = {
+                translator.get_asset_spec(
+                    DltResourceTranslatorData(resource=resource, pipeline=self.pipeline)
+                ).key: name
+                for name, resource in self.source.selected_resources.items()
+            }
+        if assets_def is not None:
+            selected = context.selected_asset_keys
+            names = {key: name for key, name in names.items() if key in selected}
+        _check(names, self.source, context)
+        return StepSelection(
+            self.source, self.pipeline, names, self.built_by_dlt_assets, self.as_asset
+        )
+
+
+def op_context(context: AnyContext) -> OpExecutionContext:
+    """The op execution context behind an asset or op context."""
+    if isinstance(context, AssetExecutionContext):
+        return context.op_execution_context
+    return context
+
+
+def _check(names_by_key: Mapping[AssetKey, str], source: DltSource, context: Any) -> None:
+    if not names_by_key:
+        selected = sorted(key.to_user_string() for key in context.selected_asset_keys)
+        raise DltSelectionError(
+            f"None of the selected assets ({', '.join(selected) or 'none'}) maps to a resource of "
+            f"dlt source '{source.name}' (resources: {', '.join(source.selected_resources)}). "
+            "If you pass dagster_dlt_translator to run(), it must produce the same keys as the "
+            "translator given to @dlt_assets."
+        )
+    unknown = sorted(set(names_by_key.values()) - set(source.resources))
+    if unknown:
+        raise DltSelectionError(
+            f"dlt source '{source.name}' has no resource named {', '.join(unknown)}, which the "
+            "selected assets were built from. Pass a source with the same resources as the one "
+            "given to @dlt_assets."
+        )
+
+
+def _carried_by_specs(assets_def: AssetsDefinition) -> Mapping[str, Any]:
+    for metadata in assets_def.metadata_by_key.values():
+        if META_KEY_SOURCE in metadata:
+            return metadata
+    return {}
+
+
+def _carried_translator(assets_def: Optional[AssetsDefinition]) -> Any:
+    return _carried_by_specs(assets_def).get(META_KEY_TRANSLATOR) if assets_def else None
+
+
+def _names_by_key(assets_def: AssetsDefinition) -> dict[AssetKey, str]:
+    names = {}
+    for key, metadata in assets_def.metadata_by_key.items():
+        value = metadata.get(META_KEY_RESOURCE_NAME)
+        # Dagster normalizes string metadata to TextMetadataValue.
+        value = value.value if isinstance(value, TextMetadataValue) else value
+        if isinstance(value, str):
+            names[key] = value
+    return names
