@@ -54,10 +54,12 @@ def single_writer_lock_factory(
     try:
         from dagster_dlt import single_writer_lock  # type: ignore[attr-defined]
     except ImportError:
-        # Until the public lock lands: the same lock file, through the run path's helper.
-        from dagster_dlt.locking import destination_lock
+        try:  # the public lock, before the package exports it
+            from dagster_dlt.locking import single_writer_lock  # type: ignore[attr-defined]
+        except ImportError:  # the run path's helper, as it was before the public lock
+            from dagster_dlt.locking import destination_lock
 
-        return destination_lock(pipeline, timeout_seconds, {"holder": owner})
+            return destination_lock(pipeline, timeout_seconds, {"holder": owner})
     return lambda: single_writer_lock(pipeline, owner=owner, timeout_seconds=timeout_seconds)
 
 
