@@ -19,7 +19,7 @@ from dlt.extract.source import DltSource
 
 from dagster_dlt import DltConfigurationError
 
-__all__ = ["call_for_run", "call_for_specs", "is_source_function"]
+__all__ = ["call_for_run", "call_for_specs", "is_source_function", "source_function_name"]
 
 
 def is_source_function(value: Any) -> bool:
@@ -64,6 +64,11 @@ class _Unresolved(str):
     __str__ = __format__ = __add__ = __radd__ = __mod__ = encode = format = _refuse
 
 
+def source_function_name(function: DltSourceFactoryWrapper) -> str:
+    """The source's name: given to ``@dlt.source(name=...)``, else the function's."""
+    return function.name or getattr(function, "__name__", "source")
+
+
 def _secret_arguments(function: DltSourceFactoryWrapper) -> list[str]:
     spec = get_fun_spec(function._f)  # dlt keeps the synthesized spec on the wrapped function
     parameters = inspect.signature(function).parameters
@@ -86,7 +91,7 @@ def call_for_specs(function: DltSourceFactoryWrapper, where: str) -> DltSource:
         ValueError: the function cannot be called without its secrets; the message says why
             and how to fix it.
     """
-    name = function.name
+    name = source_function_name(function)
     stand_ins: dict[str, Any] = {
         field: _Unresolved(name, field) for field in _secret_arguments(function)
     }
@@ -115,10 +120,10 @@ def call_for_run(function: DltSourceFactoryWrapper, where: str) -> DltSource:
         DltConfigurationError: a value is missing; the message names where to set it.
     """
     try:
-        return _check_source(function(), function.name, where)
+        return _check_source(function(), source_function_name(function), where)
     except ConfigFieldMissingException as missing:
         raise DltConfigurationError(
-            f"dlt source function '{function.name}' ({where}) cannot start: "
+            f"dlt source function '{source_function_name(function)}' ({where}) cannot start: "
             f"{_describe_missing(missing)}"
         ) from None
 

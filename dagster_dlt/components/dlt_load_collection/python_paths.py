@@ -30,9 +30,11 @@ class LoadLocation:
 
 def location_of(context: ResolutionContext) -> LoadLocation:
     """The file, load index and field being resolved, read from Dagster's resolution context."""
+    # Dagster's path of the value being resolved, e.g. ["loads", 0, "source"].
     path = list(context.path)
-    field = ".".join(str(part) for part in path[2:]) or "?"
-    load_index = path[1] if len(path) > 1 and isinstance(path[1], int) else None
+    start = path.index("loads") + 1 if "loads" in path else len(path)
+    load_index = path[start] if start < len(path) and isinstance(path[start], int) else None
+    field = ".".join(str(part) for part in path[start + 1 :]) or "?"
     file: Optional[Path] = None
     package: Optional[str] = None
     try:
