@@ -353,7 +353,9 @@ def _validation_error(failure: BaseException) -> Optional[DataValidationError]:
 
 
 def _owner(context: Any, table: str) -> str:
-    run_id = getattr(context, "run_id", None)
+    if isinstance(context, AssetExecutionContext):
+        context = context.op_execution_context
+    run_id = context.run_id if isinstance(context, OpExecutionContext) else None
     return f"save of {table}" + (f" in run {run_id}" if run_id else "")
 
 

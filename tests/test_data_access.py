@@ -139,7 +139,6 @@ def test_filesystem_destination_input(tmp_path: Path):
     assert (bucket / "shop_files" / "orders").is_dir()
 
 
-@pytest.mark.slow
 def test_snowflake_input_through_the_emulator(snowflake_env: dict[str, str]):
     pipeline = dlt.pipeline("shop_snow", destination="snowflake", dataset_name="shop_snow")
 

@@ -1,0 +1,300 @@
+"""An asset saves its result into a dataset through dlt, under the dataset's contract."""
+
+from pathlib import Path
+from typing import Any
+
+import dlt
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pytest
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    MaterializeResult,
+    ResourceParam,
+    asset,
+    materialize,
+)
+
+from dagster_dlt import DagsterDltError
+from dagster_dlt.save import (
+    DltContractViolationError,
+    DltDatasetWriter,
+    DltUnsupportedDataError,
+    WritableDataset,
+    validate_contract,
+)
+
+pytest_plugins = ["tests.snowflake_emulator"]
+
+pytestmark = pytest.mark.filterwarnings("ignore:Arrow output on a DB-API result:UserWarning")
+
+SCORES = [{"player": "ada", "score": 10}, {"player": "grace", "score": 7}]
+
+
+def reports_pipeline(tmp_path: Path, duckdb_path: Path, dataset: str = "reports") -> dlt.Pipeline:
+    return dlt.pipeline(
+        f"{dataset}_writer",
+        pipelines_dir=str(tmp_path / "pipelines"),
+        destination=dlt.destinations.duckdb(str(duckdb_path)),
+        dataset_name=dataset,
+    )
+
+
+def rows(duckdb_path: Path, sql: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(duckdb_path), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def columns(duckdb_path: Path, schema: str, table: str) -> list[str]:
+    return [
+        name
+        for (name,) in rows(
+            duckdb_path,
+            "SELECT column_name FROM information_schema.columns "
+            f"WHERE table_schema = '{schema}' AND table_name = '{table}' ORDER BY ordinal_position",
+        )
+    ]
+
+
+def scores_asset(data: Any, **save: Any):
+    @asset(name="scores")
+    def scores(
+        context: AssetExecutionContext, writer: ResourceParam[DltDatasetWriter]
+    ) -> MaterializeResult:
+        return writer.save(context, data, dataset="reports", table="scores", **save)
+
+    return scores
+
+
+def failure(result: Any) -> str:
+    messages = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            while error is not None:
+                messages.append(f"{error.cls_name}: {error.message}")
+                error = error.cause
+    return "\n".join(messages)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pd.DataFrame(SCORES),
+        pa.Table.from_pylist(SCORES),
+        SCORES,
+    ],
+    ids=["pandas", "arrow", "dicts"],
+)
+def test_an_asset_saves_a_frame_table_or_dicts_and_reports_dlt_metadata(
+    tmp_path: Path, duckdb_path: Path, data: Any
+):
+    writer = DltDatasetWriter([WritableDataset(reports_pipeline(tmp_path, duckdb_path))])
+
+    result = materialize([scores_asset(data)], resources={"writer": writer})
+
+    assert result.success
+    assert sorted(rows(duckdb_path, "SELECT player, score FROM reports.scores")) == [
+        ("ada", 10),
+        ("grace", 7),
+    ]
+    (event,) = result.get_asset_materialization_events()
+    metadata = {k: getattr(v, "value", v) for k, v in event.materialization.metadata.items()}
+    assert event.asset_key == AssetKey("scores")
+    assert metadata["rows_loaded"] == 2
+    assert metadata["dagster/table_name"] == "warehouse.reports.scores"
+    assert metadata["dataset_name"] == "reports"
+    assert metadata["write_disposition"] == "replace"
+    assert {c.name for c in metadata["dagster/column_schema"].columns} >= {"player", "score"}
+    assert metadata["load_ids"] and metadata["jobs"]
+
+
+def test_saves_replace_by_default_and_merge_on_a_key(tmp_path: Path, duckdb_path: Path):
+    writer = DltDatasetWriter([WritableDataset(reports_pipeline(tmp_path, duckdb_path))])
+    writer.save(None, SCORES, dataset="reports", table="scores")
+    writer.save(None, SCORES[:1], dataset="reports", table="scores")
+    assert rows(duckdb_path, "SELECT player FROM reports.scores") == [("ada",)]
+
+    writer.save(
+        None,
+        [{"player": "ada", "score": 11}, {"player": "linus", "score": 3}],
+        dataset="reports",
+        table="scores",
+        write_disposition="merge",
+        primary_key="player",
+    )
+
+    assert sorted(rows(duckdb_path, "SELECT player, score FROM reports.scores")) == [
+        ("ada", 11),
+        ("linus", 3),
+    ]
+
+
+def test_a_frozen_dataset_refuses_a_new_column_before_writing(tmp_path: Path, duckdb_path: Path):
+    pipeline = reports_pipeline(tmp_path, duckdb_path)
+    writer = DltDatasetWriter([WritableDataset(pipeline, schema_contract={"columns": "freeze"})])
+    writer.save(None, SCORES, dataset="reports", table="scores")
+    before = rows(duckdb_path, "SELECT * FROM reports.scores ORDER BY player")
+    wider = [{**row, "level": 3} for row in SCORES[:1]]
+
+    result = materialize([scores_asset(wider)], resources={"writer": writer}, raise_on_error=False)
+
+    message = failure(result)
+    assert not result.success
+    assert "DltContractViolationError" in message
+    assert "dataset 'reports'" in message
+    assert "column 'level' of table 'scores'" in message
+    assert "the contract on columns is 'freeze'" in message
+    assert rows(duckdb_path, "SELECT * FROM reports.scores ORDER BY player") == before
+    assert "level" not in columns(duckdb_path, "reports", "scores")
+
+
+def test_freeze_refuses_new_tables_and_type_changes(tmp_path: Path, duckdb_path: Path):
+    writer = DltDatasetWriter(
+        [WritableDataset(reports_pipeline(tmp_path, duckdb_path), schema_contract="freeze")]
+    )
+    # "freeze" freezes tables too: not even a first table gets in.
+    with pytest.raises(DltContractViolationError) as new_table:
+        writer.save(None, SCORES, dataset="reports", table="scores")
+    assert (new_table.value.table, new_table.value.entity) == ("scores", "tables")
+
+    open_writer = DltDatasetWriter(
+        [
+            WritableDataset(
+                reports_pipeline(tmp_path, duckdb_path),
+                schema_contract={"tables": "evolve", "data_type": "freeze"},
+            )
+        ]
+    )
+    open_writer.save(None, SCORES, dataset="reports", table="scores")
+    with pytest.raises(DltContractViolationError) as retyped:
+        open_writer.save(
+            None, [{"player": "x", "score": "lots"}], dataset="reports", table="scores"
+        )
+
+    assert (retyped.value.table, retyped.value.entity, retyped.value.mode) == (
+        "scores",
+        "data_type",
+        "freeze",
+    )
+    assert sorted(rows(duckdb_path, "SELECT player, score FROM reports.scores")) == [
+        ("ada", 10),
+        ("grace", 7),
+    ]
+
+
+def test_discard_row_drops_rows_that_do_not_fit(tmp_path: Path, duckdb_path: Path):
+    writer = DltDatasetWriter(
+        [
+            WritableDataset(
+                reports_pipeline(tmp_path, duckdb_path),
+                schema_contract={"columns": "discard_row"},
+            )
+        ]
+    )
+    writer.save(None, SCORES, dataset="reports", table="scores", write_disposition="append")
+
+    writer.save(
+        None,
+        [{"player": "linus", "score": 1}, {"player": "x", "score": 2, "extra": True}],
+        dataset="reports",
+        table="scores",
+        write_disposition="append",
+    )
+
+    assert sorted(p for (p,) in rows(duckdb_path, "SELECT player FROM reports.scores")) == [
+        "ada",
+        "grace",
+        "linus",
+    ]
+
+
+def test_a_dataset_not_declared_writable_is_read_only(tmp_path: Path, duckdb_path: Path):
+    writer = DltDatasetWriter([WritableDataset(reports_pipeline(tmp_path, duckdb_path))])
+
+    result = materialize([_raw_writer_asset()], resources={"writer": writer}, raise_on_error=False)
+
+    message = failure(result)
+    assert "DltReadOnlyDatasetError" in message
+    assert "Dataset 'raw' does not take saves. Datasets that do: reports." in message
+    assert not duckdb_path.exists() or not rows(
+        duckdb_path,
+        "SELECT * FROM information_schema.tables WHERE table_schema = 'raw'",
+    )
+
+
+def _raw_writer_asset():
+    @asset(name="into_raw")
+    def into_raw(context: AssetExecutionContext, writer: ResourceParam[DltDatasetWriter]):
+        return writer.save(context, SCORES, dataset="raw", table="t")
+
+    return into_raw
+
+
+@pytest.mark.parametrize("data", [{"player": "ada"}, "ada,10", 42, [("ada", 10)]])
+def test_unsupported_objects_fail_listing_what_can_be_saved(
+    tmp_path: Path, duckdb_path: Path, data: Any
+):
+    writer = DltDatasetWriter([WritableDataset(reports_pipeline(tmp_path, duckdb_path))])
+
+    with pytest.raises(DltUnsupportedDataError) as raised:
+        writer.save(None, data, dataset="reports", table="scores")
+
+    message = str(raised.value)
+    for supported in ("pandas.DataFrame", "pyarrow.Table", "list of dicts"):
+        assert supported in message
+    assert not duckdb_path.exists()
+
+
+def test_contracts_are_validated_when_declared(tmp_path: Path, duckdb_path: Path):
+    pipeline = reports_pipeline(tmp_path, duckdb_path)
+
+    with pytest.raises(DagsterDltError, match="Unknown schema contract mode 'frozen'"):
+        WritableDataset(pipeline, schema_contract="frozen")
+    with pytest.raises(DagsterDltError, match="Unknown schema contract entity 'rows'"):
+        WritableDataset(pipeline, schema_contract={"rows": "freeze"})  # type: ignore[dict-item]
+    with pytest.raises(DagsterDltError, match="declared twice"):
+        DltDatasetWriter([WritableDataset(pipeline), WritableDataset(pipeline)])
+    assert validate_contract({"columns": "discard_value"}) == {"columns": "discard_value"}
+    assert (
+        DltDatasetWriter([WritableDataset(pipeline, schema_contract="freeze")]).contract_of(
+            "reports"
+        )
+        == "freeze"
+    )
+
+
+def test_saving_into_the_filesystem_destination(tmp_path: Path):
+    bucket = tmp_path / "lake"
+    pipeline = dlt.pipeline(
+        "fs_writer",
+        pipelines_dir=str(tmp_path / "pipelines"),
+        destination=dlt.destinations.filesystem(bucket.as_uri()),
+        dataset_name="reports",
+    )
+    writer = DltDatasetWriter([WritableDataset(pipeline, schema_contract={"columns": "freeze"})])
+
+    result = writer.save(None, pd.DataFrame(SCORES), dataset="reports", table="scores")
+    with pytest.raises(DltContractViolationError):
+        writer.save(
+            None, [{"player": "x", "score": 1, "new": 1}], dataset="reports", table="scores"
+        )
+
+    assert result.metadata["rows_loaded"].value == 2
+    assert sorted(pipeline.dataset().scores.select("player").fetchall()) == [("ada",), ("grace",)]
+
+
+def test_saving_into_snowflake_through_the_emulator(snowflake_env: dict[str, str]):
+    pipeline = dlt.pipeline("snow_writer", destination="snowflake", dataset_name="reports")
+    writer = DltDatasetWriter([WritableDataset(pipeline, schema_contract={"columns": "freeze"})])
+
+    result = writer.save(None, SCORES, dataset="reports", table="scores")
+    with pytest.raises(DltContractViolationError, match="column 'level'"):
+        writer.save(
+            None, [{"player": "x", "score": 1, "level": 2}], dataset="reports", table="scores"
+        )
+
+    assert result.metadata["rows_loaded"].value == 2
+    assert sorted(pipeline.dataset().scores.select("player").fetchall()) == [("ada",), ("grace",)]
