@@ -105,7 +105,9 @@ class DestinationFacts:
 def database_from_credentials(credentials: Any) -> Optional[str]:
     """The database named in a destination's credentials (a DuckDB file's stem), if any."""
     database = getattr(credentials, "database", None)
-    if not database or not isinstance(database, str):
+    if not database or not isinstance(database, str) or database.startswith(":"):
+        # ":memory:", or ":external:", the in-memory DuckDB through which the filesystem
+        # destination reads its files: no name anyone can query the data by.
         return None
     if database.endswith((".duckdb", ".db")) or "/" in database:
         # DuckDB names its catalog after the database file.

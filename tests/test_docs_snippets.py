@@ -372,6 +372,22 @@ def test_downstream_asset_depends_on_the_dlt_key_and_reads_the_loaded_table(
     assert titles["titles"] == [c["title"] for c in COURSES]
 
 
+# --- downstream_guide.py --------------------------------------------------------------------------
+
+
+def test_the_guides_downstream_example_runs_as_written(example_api: ExampleApi):
+    snippet = load_snippet("downstream_guide")
+    assert snippet.courses_asset_key == COURSES_KEY
+    graph = snippet.defs.resolve_asset_graph()
+    assert graph.get(AssetKey("example_downstream_asset")).parent_keys == {COURSES_KEY}
+    assert graph.get(COURSES_KEY).kinds == {"dlt", "duckdb"}
+
+    result = run(snippet.defs)
+
+    assert result.success
+    assert AssetKey("example_downstream_asset") in materialized(result)
+
+
 # --- static_partitions.py -------------------------------------------------------------------------
 
 

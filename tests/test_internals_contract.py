@@ -1,0 +1,155 @@
+"""Contract tests: one per use of dlt's non-public API (all of them live in dagster_dlt/internals.py).
+
+Each test states the assumption it checks. When a dlt release breaks one, the failure names the
+installed dlt version and that assumption, so an upgrade fails here and not deep inside a run.
+"""
+
+import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+import dlt
+import pytest
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.pipeline.pipeline import Pipeline
+
+from dagster_dlt import internals
+from tests.dlt_fixtures import count_rows, shop
+
+
+@contextmanager
+def contract(assumption: str) -> Iterator[None]:
+    try:
+        yield
+    except Exception as error:
+        pytest.fail(
+            f"dlt {internals.DLT_VERSION} broke an assumption of dagster_dlt/internals.py: "
+            f"{assumption} ({type(error).__name__}: {error})",
+            pytrace=False,
+        )
+
+
+def test_pipeline_init_takes_the_keywords_copy_pipeline_passes(
+    make_pipeline, tmp_path, duckdb_path
+):
+    with contract(
+        "Pipeline.__init__ takes pipeline_name, pipelines_dir, pipeline_salt, destination, staging, "
+        "dataset_name, import_schema_path, export_schema_path, dev_mode, progress, "
+        "must_attach_to_local_pipeline, config and refresh as keywords, and "
+        "_schema_storage_config holds the schema paths"
+    ):
+        parameters = set(inspect.signature(Pipeline.__init__).parameters) - {"self"}
+        assert parameters == {
+            "pipeline_name",
+            "pipelines_dir",
+            "pipeline_salt",
+            "destination",
+            "staging",
+            "dataset_name",
+            "import_schema_path",
+            "export_schema_path",
+            "dev_mode",
+            "progress",
+            "must_attach_to_local_pipeline",
+            "config",
+            "refresh",
+        }
+        pipeline = make_pipeline(export_schema_path=str(tmp_path / "exported"))
+        copy = internals.copy_pipeline(pipeline, str(tmp_path / "copy_dir"))
+        assert copy.pipelines_dir == str(tmp_path / "copy_dir")
+        assert (copy.pipeline_name, copy.dataset_name) == (pipeline.pipeline_name, "raw")
+        assert copy._schema_storage_config.export_schema_path == str(tmp_path / "exported")
+        copy.run(shop(), refresh=None)
+        assert count_rows(duckdb_path, "raw", "customers") == 2
+
+
+def test_a_transformers_pipe_leads_to_its_root_resource():
+    with contract("DltResource._pipe has .has_parent, .parent, .name and .steps"):
+        resources = shop().resources
+        assert internals.root_resource_name(resources["orders"]) == "customers"
+        assert internals.root_resource_name(resources["customers"]) == "customers"
+        steps = internals.resource_steps(resources["customers"])
+        assert len(steps) == 1 and steps[0].__doc__.strip() == "Customers of the shop."
+
+
+def test_the_active_pipeline_can_be_read_and_handed_back(make_pipeline):
+    with contract("PipelineContext is in the Container with is_active(), pipeline(), deactivate()"):
+        first = make_pipeline("first")
+        first.activate()
+        assert internals.active_pipeline() is first
+        make_pipeline("second").activate()
+        internals.reactivate(first)
+        assert dlt.current.pipeline() is first
+        internals.reactivate(None)
+        assert internals.active_pipeline() is None
+
+
+def test_missing_config_carries_lookup_traces(monkeypatch):
+    @dlt.source
+    def needs_token(token: str = dlt.secrets.value):
+        return dlt.resource([1], name="numbers")
+
+    with contract(
+        "ConfigFieldMissingException.traces maps fields to LookupTrace(provider, key, sections)"
+    ):
+        with pytest.raises(ConfigFieldMissingException) as raised:
+            needs_token()
+        traces = raised.value.traces["token"]
+        found = [t for t in traces if isinstance(t, internals.LookupTrace)]
+        assert found and all(hasattr(t, a) for t in found for a in ("provider", "key", "sections"))
+        assert any(t.key == "SOURCES__NEEDS_TOKEN__TOKEN" for t in found)
+        assert issubclass(internals.LookupTraces, object) and hasattr(
+            internals.LookupTraces, "__init__"
+        )
+
+
+def test_an_external_interval_bounds_incrementals_that_allow_it(make_pipeline, duckdb_path):
+    @dlt.resource(primary_key="id")
+    def events(
+        at=dlt.sources.incremental(
+            "at",
+            initial_value=datetime(2020, 1, 1, tzinfo=timezone.utc),
+            allow_external_schedulers=True,
+        ),
+    ):
+        yield [{"id": day, "at": datetime(2024, 1, day, tzinfo=timezone.utc)} for day in (1, 2, 3)]
+
+    with contract(
+        "TimeIntervalContext(interval=(start, end)) injected in the Container bounds "
+        "incrementals with allow_external_schedulers=True"
+    ):
+        pipeline = make_pipeline()
+        start, end = (
+            datetime(2024, 1, 2, tzinfo=timezone.utc),
+            datetime(2024, 1, 3, tzinfo=timezone.utc),
+        )
+        with internals.external_schedule_interval(start, end):
+            pipeline.run(events())
+        assert count_rows(duckdb_path, "raw", "events") == 1
+
+
+def test_state_syncing_destinations_are_recognised(make_pipeline, tmp_path):
+    with contract("Destination.client_class and WithStateSync tell destinations that store state"):
+        assert internals.syncs_state(make_pipeline()) is True
+        assert (
+            internals.syncs_state(
+                dlt.pipeline(
+                    "fs",
+                    pipelines_dir=str(tmp_path / "p"),
+                    destination=dlt.destinations.filesystem(str(tmp_path / "lake")),
+                )
+            )
+            is True
+        )
+
+        @dlt.destination
+        def sink(items, table) -> None:
+            pass
+
+        assert (
+            internals.syncs_state(
+                dlt.pipeline("sink", pipelines_dir=str(tmp_path / "p"), destination=sink)
+            )
+            is False
+        )
