@@ -44,9 +44,15 @@ class DltLoadCollectionScaffolder(Scaffolder[DltScaffolderParams]):
 
     def scaffold(self, request: ScaffoldRequest[DltScaffolderParams]) -> None:
         params = request.params or DltScaffolderParams()
-        # Render first: a bad --source or --destination must leave nothing behind.
-        loads = render_loads(params.source, params.destination)
         target = request.target_path
+        try:
+            loads = render_loads(params.source, params.destination)
+        except ValueError:
+            # A bad --source or --destination leaves nothing behind, not even the empty folder
+            # that dg made for the component.
+            if target.is_dir() and not any(target.iterdir()):
+                target.rmdir()
+            raise
         loads_path = target / "loads.py"
         if loads_path.exists():
             raise FileExistsError(
