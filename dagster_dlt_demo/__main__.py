@@ -2,9 +2,9 @@
 
 ``python -m dagster_dlt_demo`` runs ``gharchive_job`` once over every daily partition: the GH
 Archive event types (from the bundled sample unless ``DAGSTER_DLT_DEMO_GHARCHIVE_URL`` says
-otherwise), then the reports. The GitHub assets need the network and are left to the UI. Runs go
-to ``$DAGSTER_HOME`` when it is set, so ``dagster dev`` shows them; otherwise to a throwaway
-instance.
+otherwise), then the reports; then ``shop_job``, the YAML component's load of a SQLite file.
+The GitHub assets need the network and are left to the UI. Runs go to ``$DAGSTER_HOME`` when it
+is set, so ``dagster dev`` shows them; otherwise to a throwaway instance.
 """
 
 import os
@@ -15,6 +15,8 @@ import duckdb
 from dagster import DagsterInstance
 
 from dagster_dlt_demo.definitions import defs, gharchive_job
+from dagster_dlt_demo.defs.shop.loads import shop_pipeline
+from dagster_dlt_demo.defs.shop_database import shop_job
 from dagster_dlt_demo.gharchive_assets import daily_partitions, gharchive_pipeline
 from dagster_dlt_demo.reports import REPORTS_SCHEMA
 from dagster_dlt_demo.settings import SETTINGS
@@ -44,6 +46,11 @@ def main() -> int:
             run_config=_QUIET,
             raise_on_error=False,
         )
+        if result.success:
+            # The components load (defs/shop/defs.yaml): the shop's SQLite file into DuckDB.
+            result = defs.resolve_job_def(shop_job.name).execute_in_process(
+                instance=dagster_instance, run_config=_QUIET, raise_on_error=False
+            )
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure and event.step_failure_data.error:
@@ -67,11 +74,11 @@ def _root_cause(error: Any) -> str:
 
 def summary() -> str:
     """The tables of the demo's datasets and their row counts, one line each."""
-    schemas = [gharchive_pipeline.dataset_name, REPORTS_SCHEMA]
+    schemas = [gharchive_pipeline.dataset_name, REPORTS_SCHEMA, shop_pipeline.dataset_name]
     with duckdb.connect(str(SETTINGS.duckdb_path), read_only=True) as db:
         tables = db.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
-            "WHERE table_schema IN (?, ?) AND table_name NOT LIKE '\\_dlt%' ESCAPE '\\' "
+            "WHERE table_schema IN (?, ?, ?) AND table_name NOT LIKE '\\_dlt%' ESCAPE '\\' "
             "ORDER BY table_schema, table_name",
             schemas,
         ).fetchall()

@@ -1,18 +1,26 @@
-"""The demo code location: GH Archive and GitHub loaded into DuckDB by dlt, and reports on top.
+"""The demo code location: GH Archive and GitHub loaded into DuckDB by dlt, and reports on top,
+plus the components in ``defs/`` (a SQL database loaded by a ``defs.yaml``).
 
 Load it with ``dagster dev -w workspace.yaml``. Loading does no I/O: no network, no secrets, no
 query of the DuckDB file.
 """
 
+import warnings
+from pathlib import Path
+
 from dagster import (
     AssetSelection,
+    BetaWarning,
+    ComponentTree,
     DefaultScheduleStatus,
     Definitions,
+    PreviewWarning,
     ScheduleDefinition,
     build_schedule_from_partitioned_job,
     define_asset_job,
 )
 
+import dagster_dlt_demo.defs
 from dagster_dlt import DagsterDltResource
 from dagster_dlt_demo.gharchive_assets import gharchive_assets, gharchive_upstream
 from dagster_dlt_demo.github_assets import github_assets, github_upstream
@@ -49,7 +57,17 @@ github_schedule = ScheduleDefinition(
     default_status=DefaultScheduleStatus.STOPPED,
 )
 
-defs = Definitions(
+# The defs folder, as load_from_defs_folder would load it in a dg project; the repository's
+# pyproject.toml is not one, so the tree is built from the module.
+# Dagster warns that its own defs-folder loading is in preview: not the demo's to act on.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", category=PreviewWarning)
+    warnings.simplefilter("ignore", category=BetaWarning)
+    _components = ComponentTree.from_module(
+        defs_module=dagster_dlt_demo.defs, project_root=Path(__file__).resolve().parents[1]
+    ).build_defs()
+
+_python_defs = Definitions(
     assets=[
         *gharchive_upstream,
         gharchive_assets,
@@ -62,3 +80,5 @@ defs = Definitions(
     schedules=[gharchive_schedule, github_schedule],
     resources={"dlt": DagsterDltResource()},
 )
+
+defs = Definitions.merge(_python_defs, _components)

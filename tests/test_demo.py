@@ -20,6 +20,7 @@ import duckdb
 import pytest
 from dagster import build_schedule_context
 
+from dagster_dlt_demo.defs.shop_database import CUSTOMERS, ORDERS
 from dagster_dlt_demo.settings import DEMO_EVENT_TYPES, ENV_END_DATE, ENV_START_DATE, DemoSettings
 from dlt_sources.gharchive import SAMPLE_DIR, available_hours, event_table_name, hour_file_name
 from tests.fake_github import FakeGitHub
@@ -170,6 +171,9 @@ def test_the_demo_loads_the_sample_offline_and_prints_tables_and_rows(
     assert printed["gharchive.push_event__payload__commits"] > 0
     assert printed["reports.events_per_repo_per_day"] > 0
     assert 0 < printed["reports.top_contributors"] <= 10
+    # The components load (defs/shop/defs.yaml): the shop's SQLite tables, copied whole.
+    assert printed["shop.customers"] == len(CUSTOMERS)
+    assert printed["shop.orders"] == len(ORDERS)
     assert "dagster dev -w workspace.yaml" in stdout
     assert offline.network_attempts() == []
 
