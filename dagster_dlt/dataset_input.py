@@ -22,11 +22,15 @@ from dagster_dlt.dataset_access import (
 )
 from dagster_dlt.errors import DagsterDltError
 
-__all__ = ["INPUT_TABLE_KEY", "DltDatasetInputManager", "DltInputError"]
+__all__ = ["INPUT_MISSING_OK_KEY", "INPUT_TABLE_KEY", "DltDatasetInputManager", "DltInputError"]
 
 INPUT_TABLE_KEY = "dagster_dlt/table"
 """``AssetIn`` metadata naming another table of the upstream asset: a nested table, by its full
 name (``orders__items``) or by the part after the asset's table (``items``)."""
+
+INPUT_MISSING_OK_KEY = "dagster_dlt/missing_ok"
+"""``AssetIn`` metadata: when true, an upstream dlt asset that has loaded nothing yet gives
+``None`` instead of failing, for reports over many tables of which some may not exist yet."""
 
 
 class DltInputError(DagsterDltError):
@@ -44,6 +48,8 @@ class DltDatasetInputManager(ConfigurableIOManager):
 
     Attributes:
         lock_timeout_seconds: how long a query waits for a dlt run writing to the same DuckDB file.
+        missing_ok: give ``None`` for an upstream dlt asset that has loaded nothing yet, instead
+            of failing; per input, set ``AssetIn(metadata={INPUT_MISSING_OK_KEY: True})``.
 
     Example:
         .. code-block:: python
@@ -63,6 +69,7 @@ class DltDatasetInputManager(ConfigurableIOManager):
     """
 
     lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS
+    missing_ok: bool = False
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:
         raise DltInputError(
@@ -71,7 +78,7 @@ class DltDatasetInputManager(ConfigurableIOManager):
             "input_manager_key, and save data with DltDatasetWriter."
         )
 
-    def load_input(self, context: InputContext) -> DltRelation:
+    def load_input(self, context: InputContext) -> Optional[DltRelation]:
         upstream = context.upstream_output
         metadata = dict(upstream.definition_metadata or {}) if upstream is not None else {}
         pipeline = metadata.get(META_KEY_PIPELINE)
@@ -92,6 +99,11 @@ class DltDatasetInputManager(ConfigurableIOManager):
             lock_timeout_seconds=self.lock_timeout_seconds,
         )
         roots = dataset.root_tables_of(resource_name)
+        missing_ok = self.missing_ok or (context.definition_metadata or {}).get(
+            INPUT_MISSING_OK_KEY
+        )
+        if not roots and missing_ok:
+            return None
         if not roots:
             raise DltDatasetNotLoadedError(
                 f"Asset {upstream_key} (dlt resource '{resource_name}') has no table in dataset "

@@ -1,59 +1,65 @@
-"""Short-lived access to the demo's DuckDB file, shared politely with the dlt runs.
+"""The demo's reports dataset: where the reports are saved, under which contract, and how they read.
 
-DuckDB lets one process at a time open a file for writing. dagster-dlt holds a lock file next to
-the database while dlt writes to it; the report assets take the same lock and keep their
-connection only as long as their queries run.
+The reports read the loaded GH Archive tables through ``DltDatasetInputManager`` (lazy dlt
+relations; on the DuckDB file the single-writer lock is held only while a query runs) and save
+their results through ``DltDatasetWriter`` into the ``reports`` dataset of the same file. That
+dataset's contract freezes columns: a report that grows a column fails before anything is
+written. The raw ``gharchive`` and ``github`` datasets take no saves.
 """
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
-import duckdb
-from dagster import MetadataValue, TableColumn, TableSchema
-from dlt.pipeline.pipeline import Pipeline
+import dlt
+from dagster import MetadataValue, ResourceDefinition
 
-from dagster_dlt import single_writer_lock
+from dagster_dlt.dataset_input import DltDatasetInputManager
+from dagster_dlt.save import DltDatasetWriter, WritableDataset
+from dagster_dlt_demo.settings import SETTINGS
 
-__all__ = ["LOCK_TIMEOUT_SECONDS", "column_schema", "connect", "existing_tables", "markdown_table"]
+__all__ = [
+    "INPUT_MANAGER_KEY",
+    "LOCK_TIMEOUT_SECONDS",
+    "REPORTS_CONTRACT",
+    "REPORTS_DATASET",
+    "REPORT_RESOURCES",
+    "WRITER_KEY",
+    "markdown_table",
+    "reports_pipeline",
+    "reports_writer",
+]
 
 LOCK_TIMEOUT_SECONDS = 600.0
 """As long as ``DagsterDltResource`` waits for the file by default."""
 
+REPORTS_DATASET = "reports"
+REPORTS_CONTRACT = {"tables": "evolve", "columns": "freeze", "data_type": "freeze"}
+"""New report tables may appear; an existing report keeps its columns and their types."""
 
-@contextmanager
-def connect(pipeline: Pipeline, owner: str) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to ``pipeline``'s DuckDB file, under dagster-dlt's lock on that file.
+INPUT_MANAGER_KEY = "dlt_dataset"
+WRITER_KEY = "reports_writer"
 
-    Args:
-        pipeline: A dlt pipeline whose destination is the file.
-        owner: Who holds the lock, shown to a run that times out waiting for it.
-    """
-    database = pipeline.destination_client().config.credentials.database
-    with single_writer_lock(pipeline, owner=owner, timeout_seconds=LOCK_TIMEOUT_SECONDS):
-        connection = duckdb.connect(database)
-        try:
-            # Days are UTC days, as GH Archive's hours and Dagster's partitions are.
-            connection.execute("SET TimeZone = 'UTC'")
-            yield connection
-        finally:
-            connection.close()
+reports_pipeline = dlt.pipeline(
+    pipeline_name="reports_demo",
+    destination=dlt.destinations.duckdb(str(SETTINGS.duckdb_path)),
+    dataset_name=REPORTS_DATASET,
+)
 
-
-def existing_tables(connection: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
-    """The tables of ``schema`` (empty when the schema does not exist yet)."""
-    rows = connection.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [schema]
-    ).fetchall()
-    return {name for (name,) in rows}
+reports_writer = DltDatasetWriter(
+    [WritableDataset(reports_pipeline, schema_contract=REPORTS_CONTRACT)],
+    lock_timeout_seconds=LOCK_TIMEOUT_SECONDS,
+)
 
 
-def column_schema(connection: duckdb.DuckDBPyConnection, relation: str) -> MetadataValue:
-    """``relation``'s columns as Dagster table-schema metadata."""
-    described = connection.execute(f"DESCRIBE {relation}").fetchall()
-    return MetadataValue.table_schema(
-        TableSchema(columns=[TableColumn(name=row[0], type=row[1]) for row in described])
-    )
+REPORT_RESOURCES: dict[str, Any] = {
+    # An event type may not be loaded yet (a first day without such events): its input is None.
+    INPUT_MANAGER_KEY: DltDatasetInputManager(
+        lock_timeout_seconds=LOCK_TIMEOUT_SECONDS, missing_ok=True
+    ),
+    WRITER_KEY: ResourceDefinition.hardcoded_resource(reports_writer),
+}
+"""The resources every report asset carries (one object each, shared by all of them), so the
+code location's ``Definitions`` need not know about them."""
 
 
 def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> MetadataValue:
