@@ -130,7 +130,7 @@ def events_per_repo_table(
             "events_per_repo_per_day",
             group_name=GROUP,
             deps=list(EVENT_TABLES),
-            kinds={"duckdb", "dlt"},
+            kinds={"duckdb", "sql"},
             metadata={"dagster/table_name": _table_name("events_per_repo_per_day")},
             description=(
                 "Events and distinct actors per repository and UTC day, over every loaded event "
@@ -139,6 +139,7 @@ def events_per_repo_table(
         )
     ],
     ins=_inputs(list(EVENT_TABLES.values())),
+    name="events_per_repo_per_day",
     partitions_def=daily_partitions,
     backfill_policy=BackfillPolicy.single_run(),
     pool=POOL,
@@ -247,7 +248,7 @@ def _empty_contributors() -> pa.Table:
             "top_contributors",
             group_name=GROUP,
             deps=[_KEY_OF_TABLE[t] for _, t, _ in _CONTRIBUTIONS if t in _KEY_OF_TABLE],
-            kinds={"duckdb", "dlt"},
+            kinds={"duckdb", "sql"},
             metadata={"dagster/table_name": _table_name("top_contributors")},
             description=(
                 "The ten people (bots left out) with the most contributions over every loaded "
@@ -258,6 +259,7 @@ def _empty_contributors() -> pa.Table:
         )
     ],
     ins=_inputs([table for _, table, _ in _CONTRIBUTIONS]),
+    name="top_contributors",
     pool=POOL,
 )
 def _top_contributors(
