@@ -7,6 +7,7 @@ dagster-dlt's single-writer lock exactly while a connection is open, and never w
 works on a DataFrame it already read. Other destinations take no lock.
 """
 
+import threading
 from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Optional
@@ -64,27 +65,31 @@ def single_writer_lock_factory(
 
 
 class _ReentrantHold:
-    """Holds a lock factory's lock once per thread of nested uses (dataset, then relation)."""
+    """Holds a lock factory's lock once while any use nests inside another (the dataset's open
+    block, then a relation's query), or while several threads of one process read at once."""
 
     def __init__(self, factory: LockFactory) -> None:
         self._factory = factory
         self._depth = 0
         self._held: Optional[AbstractContextManager[None]] = None
+        self._mutex = threading.Lock()
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
-        if self._depth == 0:
-            held = self._factory()
-            held.__enter__()
-            self._held = held
-        self._depth += 1
+        with self._mutex:
+            if self._depth == 0:
+                held = self._factory()
+                held.__enter__()
+                self._held = held
+            self._depth += 1
         try:
             yield
         finally:
-            self._depth -= 1
-            if self._depth == 0 and self._held is not None:
-                held, self._held = self._held, None
-                held.__exit__(None, None, None)
+            with self._mutex:
+                self._depth -= 1
+                if self._depth == 0 and self._held is not None:
+                    held, self._held = self._held, None
+                    held.__exit__(None, None, None)
 
 
 class _LockingSqlClient:

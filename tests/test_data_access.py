@@ -10,8 +10,10 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import dlt
 import pandas as pd
@@ -28,12 +30,18 @@ from dagster import (
 
 from dagster_dlt import DagsterDltError, DagsterDltResource, dlt_assets
 from dagster_dlt.dataset_access import (
+    DltDataset,
     DltDatasetNotLoadedError,
     DltRelation,
     DltTableNotFoundError,
     open_dataset,
 )
-from dagster_dlt.dataset_input import INPUT_TABLE_KEY, DltDatasetInputManager, DltInputError
+from dagster_dlt.dataset_input import (
+    INPUT_MISSING_OK_KEY,
+    INPUT_TABLE_KEY,
+    DltDatasetInputManager,
+    DltInputError,
+)
 
 pytest_plugins = ["tests.snowflake_emulator"]
 
@@ -394,3 +402,83 @@ def test_using_it_as_an_output_io_manager_is_refused():
 
     assert "only reads inputs" in _failure_message(result)
     assert DltInputError.__mro__[1] is DagsterDltError
+
+
+# --- contracts with dlt: what the lock-aware dataset relies on ------------------------------
+
+DLT_VERSION = version("dlt")
+
+
+def recording_dataset(pipeline: dlt.Pipeline, events: list[str]) -> DltDataset:
+    @contextmanager
+    def hold() -> Iterator[None]:
+        events.append("lock")
+        try:
+            yield
+        finally:
+            events.append("unlock")
+
+    return DltDataset(pipeline, "shop", hold).resolve()
+
+
+def test_every_query_of_a_relation_opens_its_connection_through_the_dataset(make_pipeline):
+    pipeline = make_pipeline("shop_contract", dataset="shop_contract")
+    assert materialize([shop_assets(pipeline)], resources=RESOURCES).success
+    events: list[str] = []
+    dataset = recording_dataset(pipeline, events)
+    events.clear()
+    relation = dataset.table("orders").select("id").where("id", "gt", 0).limit(5)
+
+    assert events == [], "building relations must not connect"
+    for read in ("df", "arrow", "fetchall", "fetchone"):
+        getattr(relation, read)()
+        assert events == ["lock", "unlock"], (
+            f"dlt {DLT_VERSION}: Relation.{read}() no longer opens its connection with "
+            "`with dataset.sql_client:`, so DltDataset cannot hold the DuckDB lock around it"
+        )
+        events.clear()
+    assert type(relation) is DltRelation, (
+        f"dlt {DLT_VERSION}: Relation copies (select/where/limit) no longer keep the subclass"
+    )
+
+
+def test_a_dataset_block_holds_the_lock_once_for_all_its_queries(make_pipeline):
+    pipeline = make_pipeline("shop_block", dataset="shop_block")
+    assert materialize([shop_assets(pipeline)], resources=RESOURCES).success
+    events: list[str] = []
+    dataset = recording_dataset(pipeline, events)
+    events.clear()
+
+    with dataset:
+        dataset.orders.fetchall()
+        dataset.query("SELECT COUNT(*) FROM orders__items").fetchscalar()
+        assert events == ["lock"], f"dlt {DLT_VERSION}: queries in a dataset block reconnected"
+
+    assert events == ["lock", "unlock"]
+
+
+def test_missing_ok_gives_none_for_an_asset_not_loaded_yet(make_pipeline):
+    assets = shop_assets(make_pipeline("shop_missing", dataset="shop_missing"))
+
+    @asset(
+        ins={
+            "orders": AssetIn(
+                key=ORDERS, input_manager_key="dlt_dataset", metadata={INPUT_MISSING_OK_KEY: True}
+            )
+        }
+    )
+    def lenient(orders: Optional[dlt.Relation]) -> None:
+        seen["lenient"] = orders
+
+    @asset(ins={"orders": AssetIn(key=ORDERS, input_manager_key="lenient_dataset")})
+    def lenient_manager(orders: Optional[dlt.Relation]) -> None:
+        seen["lenient_manager"] = orders
+
+    result = materialize(
+        [assets, lenient, lenient_manager],
+        selection=[lenient.key, lenient_manager.key],
+        resources={**RESOURCES, "lenient_dataset": DltDatasetInputManager(missing_ok=True)},
+    )
+
+    assert result.success
+    assert seen == {"lenient": None, "lenient_manager": None}
