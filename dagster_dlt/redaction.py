@@ -148,7 +148,9 @@ _QUERY_PARAM = re.compile(
 )
 _MAPPING_ENTRY = re.compile(
     rf"""(["'])((?:{_PARAM_NAMES}|password|private_key|client_secret|refresh_token)\1\s*[:=]\s*)"""
-    r"""(["'])((?:\\.|(?!\3).)*)\3""",
+    # One way to match each character (an escape pair, or anything but a backslash, the quote
+    # and a line end), so that text without a closing quote cannot backtrack exponentially.
+    r"""(["'])((?:\\.|(?!\3)[^\\\n])*)\3""",
     re.IGNORECASE,
 )
 _URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@?#]*:)([^\s/@?#]+)(?=@)")
