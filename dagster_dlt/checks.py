@@ -9,11 +9,12 @@
 Nothing here runs dlt or touches a destination; the run calls these with what it captured.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
 from dagster import (
+    AssetCheckKey,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
@@ -23,6 +24,8 @@ from dagster import (
 from dlt.common.schema import Schema
 from dlt.common.schema.exceptions import DataValidationError
 from dlt.common.schema.utils import get_nested_tables
+from dlt.extract.resource import DltResource
+from dlt.extract.source import DltSource
 
 __all__ = [
     "CONTRACT_CHECK_NAME",
@@ -32,6 +35,9 @@ __all__ = [
     "contract_check_result",
     "contract_check_spec",
     "contract_violation",
+    "dlt_check_results",
+    "dlt_check_specs",
+    "has_schema_contract",
     "schema_drift",
     "schema_drift_check_result",
     "schema_drift_check_spec",
@@ -276,3 +282,73 @@ def _with_nested(tables: Mapping[str, Any], roots: Sequence[str]) -> list[str]:
 
 def _markdown_list(drift: SchemaDrift) -> str:
     return "\n".join(f"- {line}" for line in drift.describe().splitlines())
+
+
+def has_schema_contract(
+    resource: DltResource, source: Optional[DltSource] = None, run_contract: Any = None
+) -> bool:
+    """Whether a resource loads under a schema contract other than dlt's default (evolve):
+    its own hint, its source's, or one passed to the run (``schema_contract=``)."""
+    for contract in (run_contract, resource.schema_contract, source and source.schema_contract):
+        if not contract or callable(contract):  # a hint computed per item is unknown here
+            continue
+        modes = [contract] if isinstance(contract, str) else list(contract.values())
+        if any(mode != "evolve" for mode in modes):
+            return True
+    return False
+
+
+def dlt_check_specs(
+    keys: Iterable[AssetKey],
+    contract_keys: Collection[AssetKey] = (),
+    *,
+    schema_drift_check: bool = True,
+    contract_check: bool = True,
+) -> list[AssetCheckSpec]:
+    """The checks of a set of dlt assets: schema drift for each, contract for those whose
+    resource has a contract (see :func:`has_schema_contract`). Either kind can be turned off."""
+    specs = []
+    for key in keys:
+        if schema_drift_check:
+            specs.append(schema_drift_check_spec(key))
+        if contract_check and key in contract_keys:
+            specs.append(contract_check_spec(key))
+    return specs
+
+
+def dlt_check_results(
+    *,
+    before: SchemaLike,
+    after: SchemaLike,
+    tables_by_key: Mapping[AssetKey, Sequence[str]],
+    selected: Collection[AssetCheckKey],
+    failure: Optional[BaseException] = None,
+) -> list[AssetCheckResult]:
+    """The results of a run's selected checks, from the schema before and after the run.
+
+    Args:
+        before: the dlt schema before the run (``Schema.to_dict()`` taken before extract), or
+            ``None`` for a first run.
+        after: the dlt schema after the run.
+        tables_by_key: each asset of the run with its top-level tables.
+        selected: the check keys the run was asked for (``context.selected_asset_check_keys``);
+            a subset run reports only its own.
+        failure: the exception that stopped the run, if any. A contract violation in it fails
+            the contract check of the asset whose table broke it; drift is not reported after a
+            failure, as nothing was loaded.
+    """
+    violation = contract_violation(failure) if failure is not None else None
+    tables = _tables(after) or _tables(before)
+    results = []
+    for key, roots in tables_by_key.items():
+        if failure is None and AssetCheckKey(key, SCHEMA_DRIFT_CHECK_NAME) in selected:
+            results.append(schema_drift_check_result(key, schema_drift(before, after, roots)))
+        if AssetCheckKey(key, CONTRACT_CHECK_NAME) in selected:
+            mine = violation is not None and _belongs(violation.table, roots, tables)
+            results.append(contract_check_result(key, [violation] if mine else []))
+    return results
+
+
+def _belongs(table: str, roots: Sequence[str], tables: Mapping[str, Any]) -> bool:
+    # A refused new nested table is in no schema: dlt names nested tables <root>__<path>.
+    return table in _with_nested(tables, roots) or any(table.startswith(r + "__") for r in roots)

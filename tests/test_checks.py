@@ -10,7 +10,7 @@ from typing import Any
 
 import dlt
 import pytest
-from dagster import AssetCheckSeverity, AssetKey
+from dagster import AssetCheckKey, AssetCheckSeverity, AssetKey
 from dlt.common.schema import Schema
 from dlt.common.schema.exceptions import DataValidationError
 from dlt.pipeline.exceptions import PipelineStepFailed
@@ -22,6 +22,9 @@ from dagster_dlt.checks import (
     contract_check_result,
     contract_check_spec,
     contract_violation,
+    dlt_check_results,
+    dlt_check_specs,
+    has_schema_contract,
     schema_drift,
     schema_drift_check_result,
     schema_drift_check_spec,
@@ -164,3 +167,92 @@ def test_check_specs_name_the_asset():
     assert (drift.asset_key, drift.name) == (KEY, SCHEMA_DRIFT_CHECK_NAME)
     assert (contract.asset_key, contract.name) == (KEY, CONTRACT_CHECK_NAME)
     assert drift.description and contract.description
+
+
+# --- what the run calls: specs for the assets, results for the selected checks ---------------
+
+
+@dlt.source
+def shop():
+    @dlt.resource(schema_contract={"columns": "freeze"})
+    def orders():
+        yield {"id": 1}
+
+    @dlt.resource
+    def customers():
+        yield {"name": "ada"}
+
+    return orders, customers
+
+
+def test_which_resources_have_a_contract():
+    source = shop()
+
+    assert has_schema_contract(source.resources["orders"], source)
+    assert not has_schema_contract(source.resources["customers"], source)
+    assert has_schema_contract(source.resources["customers"], source, run_contract="freeze")
+    source.schema_contract = {"tables": "freeze"}
+    assert has_schema_contract(source.resources["customers"], source)
+    assert not has_schema_contract(source.resources["customers"], None, run_contract="evolve")
+
+
+def test_specs_for_the_assets_and_each_kind_can_be_turned_off():
+    orders, customers = AssetKey("orders"), AssetKey("customers")
+
+    specs = dlt_check_specs([orders, customers], contract_keys={orders})
+    no_drift = dlt_check_specs([orders, customers], {orders}, schema_drift_check=False)
+    none = dlt_check_specs([orders], {orders}, schema_drift_check=False, contract_check=False)
+
+    assert {(s.asset_key, s.name) for s in specs} == {
+        (orders, SCHEMA_DRIFT_CHECK_NAME),
+        (customers, SCHEMA_DRIFT_CHECK_NAME),
+        (orders, CONTRACT_CHECK_NAME),
+    }
+    assert [(s.asset_key, s.name) for s in no_drift] == [(orders, CONTRACT_CHECK_NAME)]
+    assert none == []
+
+
+def test_results_only_for_the_selected_checks(pipeline: dlt.Pipeline):
+    before = run(pipeline, [{"id": 1}]).to_dict()
+    pipeline.run([{"name": "ada"}], table_name="customers")
+    after = run(pipeline, [{"id": 2, "status": "new"}])
+    orders, customers = AssetKey("orders"), AssetKey("customers")
+
+    results = dlt_check_results(
+        before=before,
+        after=after,
+        tables_by_key={orders: ["orders"], customers: ["customers"]},
+        selected={AssetCheckKey(orders, SCHEMA_DRIFT_CHECK_NAME)},
+    )
+
+    assert [(r.asset_key, r.check_name, r.passed) for r in results] == [
+        (orders, SCHEMA_DRIFT_CHECK_NAME, False)
+    ]
+
+
+def test_a_failed_run_fails_only_the_contract_check_of_the_asset_that_broke_it(
+    pipeline: dlt.Pipeline,
+):
+    before = run(pipeline, [{"id": 1}]).to_dict()
+    pipeline.run([{"name": "ada"}], table_name="customers")
+    with pytest.raises(PipelineStepFailed) as raised:
+        run(pipeline, [{"id": 2, "items": [{"sku": "a"}]}], schema_contract={"tables": "freeze"})
+    orders, customers = AssetKey("orders"), AssetKey("customers")
+    selected = {
+        AssetCheckKey(key, name)
+        for key in (orders, customers)
+        for name in (SCHEMA_DRIFT_CHECK_NAME, CONTRACT_CHECK_NAME)
+    }
+
+    results = dlt_check_results(
+        before=before,
+        after=pipeline.default_schema,
+        tables_by_key={orders: ["orders"], customers: ["customers"]},
+        selected=selected,
+        failure=raised.value,
+    )
+
+    outcome = {(r.asset_key, r.check_name): r.passed for r in results}
+    assert outcome == {(orders, CONTRACT_CHECK_NAME): False, (customers, CONTRACT_CHECK_NAME): True}
+    (failed,) = [r for r in results if not r.passed]
+    assert "orders__items: contract on tables is 'freeze'" in (failed.description or "")
