@@ -173,6 +173,8 @@ class Recording(Collector):
         pass
 
 
+# dlt's LogCollector warns when psutil (for its memory stats) is missing; irrelevant here.
+@pytest.mark.filterwarnings("ignore:psutil dependency")
 def test_which_collector_a_run_uses(lines: tuple[logging.Logger, Lines]) -> None:
     logger, _ = lines
     for replaced in (None, NullCollector(), LogCollector(), DagsterProgressCollector(logger)):
@@ -187,6 +189,7 @@ def test_which_collector_a_run_uses(lines: tuple[logging.Logger, Lines]) -> None
     assert again._collectors[0] is kept  # type: ignore[attr-defined]
 
 
+@pytest.mark.filterwarnings("ignore:psutil dependency")
 def test_progress_log_pipeline_prints_nothing_and_logs_once(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
