@@ -494,3 +494,26 @@ def _failure_message(result) -> str:
                 messages.append(f"{error.cls_name}: {error.message}")
                 error = error.cause
     return "\n".join(messages)
+
+
+def test_filesystem_template_reads_its_bucket_url_when_the_run_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.delenv("SOURCES__FILESYSTEM__BUCKET_URL", raising=False)
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    (incoming / "a.csv").write_text("id,name\n1,ada\n2,grace\n")
+    (incoming / "b.csv").write_text("id,name\n3,linus\n")
+    loads = render_loads("filesystem", "duckdb")
+    yaml_text = defs_yaml(
+        load(
+            source=f".loads.{loads.source_attribute}",
+            pipeline=f".loads.{loads.pipeline_attribute}",
+        )
+    )
+    with component_defs(loads.text, yaml_text) as defs:
+        assets_def = only_assets_def(defs)
+        monkeypatch.setenv("SOURCES__FILESYSTEM__BUCKET_URL", str(incoming))
+        assert materialize([assets_def]).success
+
+    assert count_rows(tmp_path / "warehouse.duckdb", "filesystem", "csv_files") == 3
