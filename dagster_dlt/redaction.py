@@ -9,7 +9,7 @@ connection-string credentials). It also masks, without knowing their values:
   ``SENSITIVE_QUERY_PARAMS``), also URL-encoded inside another URL, so the ``requests`` error text
   ``401 Client Error: Unauthorized for url: https://host/x?access_token=abc`` loses its token;
 - the password of a URL (``postgresql://user:***@host/db``), and ``Bearer``/``Basic`` tokens;
-- the values of those keys in mapping reprs and JSON (``'access_token': '***'``).
+- the values of secret keys in mapping reprs and JSON (``'access_token': '***'``).
 
 Where the secret values come from (``SecretRedactor.for_run``):
 
@@ -146,8 +146,15 @@ _PARAM_NAMES = "|".join(re.escape(p) for p in sorted(SENSITIVE_QUERY_PARAMS, key
 _QUERY_PARAM = re.compile(
     rf"({_SEPARATOR}(?:{_PARAM_NAMES}){_EQUALS})({_QUERY_VALUE})", re.IGNORECASE
 )
+# Quoted keys whose value is masked in a mapping's repr or JSON. Narrower than the query
+# parameters: `code`, `key` or `signature` in an API's error body are seldom secrets.
+_MAPPING_KEYS = (
+    "access_token|refresh_token|id_token|auth_token|session_token|private_token|api_token"
+    "|api_key|api-key|apikey|client_secret|secret_key|private_key|password|passwd|secret|token"
+    "|authorization"
+)
 _MAPPING_ENTRY = re.compile(
-    rf"""(["'])((?:{_PARAM_NAMES}|password|private_key|client_secret|refresh_token)\1\s*[:=]\s*)"""
+    rf"""(["'])((?:{_MAPPING_KEYS})\1\s*[:=]\s*)"""
     # One way to match each character (an escape pair, or anything but a backslash, the quote
     # and a line end), so that text without a closing quote cannot backtrack exponentially.
     r"""(["'])((?:\\.|(?!\3)[^\\\n])*)\3""",

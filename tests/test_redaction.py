@@ -192,13 +192,15 @@ def test_secret_key_rule() -> None:
         ("postgresql://loader:pw123@db:5432/x", f"postgresql://loader:{REDACTED}@db:5432/x"),
         (
             "headers={'Authorization': 'Bearer eyJhbGciOi.xyz'}",
-            f"headers={{'Authorization': 'Bearer {REDACTED}'}}",
+            f"headers={{'Authorization': '{REDACTED}'}}",
         ),
+        ("Authorization: Bearer eyJhbGciOi.xyz", f"Authorization: Bearer {REDACTED}"),
         (
             '{"client_secret": "s3cr3t", "id": "app"}',
             f'{{"client_secret": "{REDACTED}", "id": "app"}}',
         ),
         ("https://h/x?monkey=banana&keyboard=1", "https://h/x?monkey=banana&keyboard=1"),
+        ('{"code": "E42", "key": "users"}', '{"code": "E42", "key": "users"}'),
     ],
 )
 def test_url_credentials_are_masked_without_knowing_them(text: str, expected: str) -> None:
