@@ -151,6 +151,31 @@ def test_destination_credentials_of_the_pipeline(tmp_path: Path) -> None:
     assert "loader/" in redacted and "acme-xy123 analytics" in redacted
 
 
+def test_destination_credentials_resolved_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for field, value in {
+        "DATABASE": "analytics",
+        "USERNAME": "loader",
+        "PASSWORD": "env-snowflake-pw-4444",
+        "HOST": "acme-xy123",
+    }.items():
+        monkeypatch.setenv(f"DESTINATION__SNOWFLAKE__CREDENTIALS__{field}", value)
+    pipeline = dlt.pipeline(
+        pipeline_name="env_snowflake",
+        pipelines_dir=str(tmp_path / "pipelines"),
+        destination="snowflake",
+        dataset_name="raw",
+    )
+    # No provider scan: the password must come from dlt resolving the destination's config.
+    redactor = SecretRedactor()
+    redactor.add_pipeline(pipeline)
+
+    assert redactor.redact("loader:env-snowflake-pw-4444 acme-xy123") == (
+        f"loader:{REDACTED} acme-xy123"
+    )
+
+
 def test_connection_string_credentials_and_explicit_values() -> None:
     redactor = SecretRedactor(["explicit-value-9999", "abc"])  # "abc" is too short to redact
     redactor.add_credentials(ConnectionStringCredentials("postgresql://u:conn-pw-8888@h:5432/db"))
