@@ -28,7 +28,10 @@ def is_source_function(value: Any) -> bool:
 
 
 class _Unresolved(str):
-    """Stands in for a secret or config value while the definitions load. Reading it raises."""
+    """Stands in for a secret or config value while the definitions load.
+
+    Formatting or encoding it, as a request header or a URL would, raises an error that says why.
+    """
 
     def __new__(cls, source: str, field: str) -> "_Unresolved":
         unresolved = super().__new__(cls, f"<{field} of dlt source {source}: resolved at run time>")

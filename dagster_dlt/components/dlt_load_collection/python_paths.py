@@ -9,6 +9,10 @@ from typing import Any, Optional
 
 from dagster import ComponentLoadContext
 from dagster.components.resolved.context import ResolutionContext
+from dlt.extract.source import DltSource
+from dlt.pipeline.pipeline import Pipeline
+
+from dagster_dlt.components.dlt_load_collection.deferred import is_source_function
 
 __all__ = ["LoadLocation", "import_object", "location_of"]
 
@@ -113,11 +117,6 @@ def _file_of(module: ModuleType) -> str:
 
 
 def _candidates(module: ModuleType) -> str:
-    from dlt.extract.source import DltSource
-    from dlt.pipeline.pipeline import Pipeline
-
-    from dagster_dlt.components.dlt_load_collection.deferred import is_source_function
-
     names = sorted(
         name
         for name, value in vars(module).items()
