@@ -52,15 +52,9 @@ def single_writer_lock_factory(
 
     A no-op for destinations that allow many writers.
     """
-    try:
-        from dagster_dlt import single_writer_lock  # type: ignore[attr-defined]
-    except ImportError:
-        try:  # the public lock, before the package exports it
-            from dagster_dlt.locking import single_writer_lock  # type: ignore[attr-defined]
-        except ImportError:  # the run path's helper, as it was before the public lock
-            from dagster_dlt.locking import destination_lock
+    # Imported here: dagster_dlt's __init__ imports this module's users.
+    from dagster_dlt import single_writer_lock
 
-            return destination_lock(pipeline, timeout_seconds, {"holder": owner})
     return lambda: single_writer_lock(pipeline, owner=owner, timeout_seconds=timeout_seconds)
 
 

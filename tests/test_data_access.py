@@ -28,7 +28,7 @@ from dagster import (
     materialize,
 )
 
-from dagster_dlt import DagsterDltError, DagsterDltResource, dlt_assets
+from dagster_dlt import DagsterDltError, DagsterDltResource, DestinationLockTimeout, dlt_assets
 from dagster_dlt.dataset_access import (
     DltDataset,
     DltDatasetNotLoadedError,
@@ -269,7 +269,7 @@ def test_queries_wait_for_the_lock_but_building_relations_and_using_frames_do_no
     try:
         relation = dataset.table("orders").select("id")  # lazy: no connection, no lock
         assert sorted(frame["id"].tolist()) == [1, 2]  # a frame already read needs no lock
-        with pytest.raises(DagsterDltError, match="Timed out"):
+        with pytest.raises(DestinationLockTimeout, match=r"held by .*test holder"):
             relation.fetchall()
     finally:
         holder.wait(timeout=30)
