@@ -306,7 +306,15 @@ def dlt_check_specs(
     contract_check: bool = True,
 ) -> list[AssetCheckSpec]:
     """The checks of a set of dlt assets: schema drift for each, contract for those whose
-    resource has a contract (see :func:`has_schema_contract`). Either kind can be turned off."""
+    resource has a contract (see :func:`has_schema_contract`). Either kind can be turned off.
+
+    Example:
+        .. code-block:: python
+
+            contract_keys = {key for key, resource in resources_by_key.items()
+                             if has_schema_contract(resource, source)}
+            multi_asset(specs=specs, check_specs=dlt_check_specs(keys, contract_keys))
+    """
     specs = []
     for key in keys:
         if schema_drift_check:
@@ -336,6 +344,18 @@ def dlt_check_results(
         failure: the exception that stopped the run, if any. A contract violation in it fails
             the contract check of the asset whose table broke it; drift is not reported after a
             failure, as nothing was loaded.
+
+    Example:
+        .. code-block:: python
+
+            before = pipeline.default_schema.to_dict()
+            pipeline.run(source)
+            yield from dlt_check_results(
+                before=before,
+                after=pipeline.default_schema,
+                tables_by_key={key: ["orders"]},
+                selected=context.selected_asset_check_keys,
+            )
     """
     violation = contract_violation(failure) if failure is not None else None
     tables = _tables(after) or _tables(before)

@@ -171,6 +171,14 @@ class DltDataset(dlt.Dataset):
 
     Build one with :func:`open_dataset`. Its relations are :class:`DltRelation`. Use it as a
     context manager to run several queries on one connection (the lock is held for the block).
+
+    Example:
+        .. code-block:: python
+
+            dataset = open_dataset(pipeline, schema="shop")
+            with dataset:  # one connection, one lock, for both queries
+                orders = dataset.orders.df()
+                items = dataset.query("SELECT * FROM orders__items").arrow()
     """
 
     def __init__(
