@@ -50,7 +50,7 @@ class DltEventIterator(Iterator[T], Generic[T]):
     @property
     def pipeline(self) -> Pipeline:
         """The pipeline to read the loaded data with, e.g. ``pipeline.dataset()``."""
-        return self.dlt_run.pipeline
+        return self.dlt_run.loaded_pipeline()
 
     def fetch_row_count(self) -> "DltEventIterator[T]":
         """Add each table's total row count from the destination as ``dagster/row_count``.

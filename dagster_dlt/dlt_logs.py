@@ -26,6 +26,7 @@ from typing import Any, Optional
 
 from dlt.common import logger as dlt_logger
 
+from dagster_dlt import internals
 from dagster_dlt.redaction import RedactingFilter, SecretRedactor
 
 __all__ = ["forward_dlt_logs"]
@@ -118,11 +119,6 @@ def _captured_by_dagster(logger: logging.Logger) -> bool:
 
 
 def _is_dagster_capture(handler: logging.Handler) -> bool:
-    # Non-public Dagster API: the handler Dagster attaches to each managed Python logger during a
-    # step (DagsterLogManager.begin_python_log_capture). tests/test_dlt_logs.py runs an instance
-    # with dlt as a managed logger and fails on a duplicate if this stops recognizing it.
-    try:
-        from dagster._core.log_manager import DagsterLogHandler
-    except ImportError:  # pragma: no cover - moved in a later Dagster
-        return type(handler).__name__ == "DagsterLogHandler"
-    return isinstance(handler, DagsterLogHandler)
+    # Non-public Dagster API, behind the seam; tests/test_dlt_logs.py runs an instance with dlt as
+    # a managed logger and fails on a duplicate if this stops recognising it.
+    return internals.is_dagster_log_capture(handler)

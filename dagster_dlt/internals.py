@@ -8,11 +8,14 @@ incrementals, and ask whether a destination restores state. Each is one small fu
 assumption, that test fails naming the dlt version and the assumption, instead of a run failing
 somewhere deep inside dlt. ``pyproject.toml`` caps dlt below 2 for the same reason.
 
-This module imports nothing of ``dagster_dlt``: it is a leaf. No non-public Dagster API is used by
-the package.
+One use of Dagster's non-public API lives here too: recognising the handler Dagster attaches to a
+managed Python logger, so that dlt's warnings are not forwarded to the event log twice.
+
+This module imports nothing of ``dagster_dlt``: it is a leaf.
 """
 
 import importlib.metadata
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -33,6 +36,7 @@ __all__ = [
     "active_pipeline",
     "copy_pipeline",
     "external_schedule_interval",
+    "is_dagster_log_capture",
     "reactivate",
     "resource_steps",
     "root_resource_name",
@@ -42,7 +46,9 @@ __all__ = [
 DLT_VERSION = importlib.metadata.version("dlt")
 
 
-def copy_pipeline(pipeline: Pipeline, pipelines_dir: str) -> Pipeline:
+def copy_pipeline(
+    pipeline: Pipeline, pipelines_dir: str, progress: Optional[Any] = None
+) -> Pipeline:
     """A pipeline like ``pipeline`` (name, destination, dataset, config) in ``pipelines_dir``.
 
     Non-public: ``Pipeline.__init__`` (dlt.pipeline() always attaches to the user's working
@@ -62,7 +68,7 @@ def copy_pipeline(pipeline: Pipeline, pipelines_dir: str) -> Pipeline:
         import_schema_path=storage.import_schema_path if storage else None,
         export_schema_path=storage.export_schema_path if storage else None,
         dev_mode=False,
-        progress=pipeline.collector,
+        progress=progress if progress is not None else pipeline.collector,
         must_attach_to_local_pipeline=False,
         config=pipeline.config,
         refresh=pipeline.refresh,
@@ -135,3 +141,16 @@ def syncs_state(pipeline: Pipeline) -> bool:
     except Exception:
         # A destination whose client cannot be imported fails the run with dlt's own error.
         return False
+
+
+def is_dagster_log_capture(handler: logging.Handler) -> bool:
+    """Whether ``handler`` is the one Dagster attaches to a managed Python logger in a step.
+
+    Non-public Dagster API: ``dagster._core.log_manager.DagsterLogHandler``
+    (``DagsterLogManager.begin_python_log_capture``).
+    """
+    try:
+        from dagster._core.log_manager import DagsterLogHandler
+    except ImportError:  # moved in a later Dagster: fall back to the name
+        return type(handler).__name__ == "DagsterLogHandler"
+    return isinstance(handler, DagsterLogHandler)

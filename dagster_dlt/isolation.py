@@ -1,11 +1,18 @@
-"""Give every run its own dlt working directory.
+"""Give every run its own dlt working directory, find those that dead runs left, and show each run
+to dlt's own tools.
 
 Two runs of one pipeline that share ``~/.dlt/pipelines/<name>`` overwrite each other's packages,
 schemas and state (dagster-io/dagster#21022). When dlt can restore state from the destination, a
-run therefore works on a copy of the user's pipeline in a fresh temporary ``pipelines_dir``: same
-pipeline name, destination and dataset, state and schemas restored from the destination at the
-start of the run, directory removed at the end. Leftover packages from a crashed run cannot be
-picked up, because no run ever sees another run's directory.
+run therefore works on a copy of the user's pipeline in a directory of its own,
+``<pipelines_dir>/.dagster-dlt/<name>/runs/<id>/``, with state and schemas restored from the
+destination. While the run lives it holds an advisory lock on ``<id>.lock``; the kernel releases
+it when the process dies, however it dies. A later run that can take that lock knows the run is
+dead and repairs what it left (``recovery.py``).
+
+When the run ends, its working directory becomes the user's pipeline directory, so that
+``dlt pipeline <name> info``, ``trace``, ``failed-jobs`` and ``load-package`` show it. The swap is
+atomic: ``<pipelines_dir>/<name>`` is a symbolic link to the newest version, replaced in one
+``rename``, under a lock so that parallel runs publish one after another (the last one wins).
 
 When dlt cannot restore from the destination (``restore_from_destination=false``, or a destination
 without state sync such as a ``@dlt.destination`` sink), local state is the only copy of the
@@ -13,17 +20,28 @@ incremental cursors, so the run uses the user's own working directory; pending p
 crashed run are aborted first, which restores local state to before them, so nothing is lost.
 """
 
-import logging
+import json
+import os
 import shutil
-import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Optional
 
 from dlt.pipeline.pipeline import Pipeline
 
 from dagster_dlt import internals
 
-__all__ = ["isolated_pipeline", "restores_from_destination"]
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks, so no way to tell a dead run from a live one.
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["Isolation", "RunDirectory", "isolated_pipeline", "restores_from_destination"]
+
+STATE_FILE = "state.json"
 
 
 def restores_from_destination(pipeline: Pipeline) -> bool:
@@ -31,27 +49,196 @@ def restores_from_destination(pipeline: Pipeline) -> bool:
     return bool(pipeline.config.restore_from_destination) and internals.syncs_state(pipeline)
 
 
+def runs_root(pipeline: Pipeline) -> Path:
+    """Where the runs of ``pipeline`` keep their working directories and published versions."""
+    return Path(pipeline.pipelines_dir) / ".dagster-dlt" / pipeline.pipeline_name
+
+
+@dataclass
+class RunDirectory:
+    """One run's working directory, its liveness lock and what it was doing.
+
+    Attributes:
+        path: the ``pipelines_dir`` of the run's copy of the pipeline.
+        descriptor: who ran it (Dagster run id, process, host) and what (``work``).
+    """
+
+    path: Path
+    descriptor: dict[str, Any] = field(default_factory=dict)
+    _handle: Optional[IO[str]] = None
+    repaired: bool = False
+
+    @property
+    def lock_file(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    @property
+    def descriptor_file(self) -> Path:
+        return self.path.with_name(self.path.name + ".json")
+
+    def working_dir(self, pipeline_name: str) -> Path:
+        return self.path / pipeline_name
+
+    @classmethod
+    def create(cls, root: Path, descriptor: dict[str, Any]) -> "RunDirectory":
+        """A new directory under ``root/runs``, locked by this process for as long as it lives."""
+        runs = root / "runs"
+        runs.mkdir(parents=True, exist_ok=True)
+        directory = cls(runs / uuid.uuid4().hex, dict(descriptor))
+        directory.path.mkdir()
+        directory._handle = open(directory.lock_file, "a+")  # noqa: SIM115 - held until release
+        if fcntl is not None:
+            fcntl.flock(directory._handle.fileno(), fcntl.LOCK_EX)
+        directory.descriptor_file.write_text(json.dumps(directory.descriptor, default=str))
+        return directory
+
+    def release(self) -> None:
+        """Let go of the liveness lock; the directory stays for a later run to repair."""
+        if self._handle is not None:
+            self._handle.close()  # closing the file releases the lock
+            self._handle = None
+
+    def remove(self) -> None:
+        """Delete the directory, its descriptor and, last, its lock file."""
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.descriptor_file.unlink(missing_ok=True)
+        self.lock_file.unlink(missing_ok=True)
+        self.release()
+
+
+def claim_dead_runs(root: Path, exclude: Optional[RunDirectory] = None) -> list[RunDirectory]:
+    """The run directories under ``root`` whose process is gone, each now locked by this process.
+
+    A directory whose lock another process holds belongs to a live run and is never touched: a
+    concurrent run's in-flight load cannot be mistaken for a dead one.
+    """
+    if fcntl is None:
+        return []
+    claimed = []
+    for lock_file in sorted((root / "runs").glob("*.lock")):
+        path = lock_file.with_suffix("")
+        if exclude is not None and path == exclude.path:
+            continue
+        handle = open(lock_file, "a+")  # noqa: SIM115 - kept open while the claim lasts
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        if not lock_file.exists():
+            # Removed by the run that repaired it just before we opened the file.
+            handle.close()
+            continue
+        directory = RunDirectory(path, _read_descriptor(path), handle)
+        claimed.append(directory)
+    return claimed
+
+
+def _read_descriptor(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.with_name(path.name + ".json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+@dataclass
+class Isolation:
+    """The pipeline a run loads with, its own directory and the dead runs it claimed.
+
+    Attributes:
+        pipeline: the pipeline to run with (a copy in ``own``, or the user's own pipeline).
+        own: this run's directory, or ``None`` when the run uses the user's directory.
+        dead: directories of dead runs of this pipeline, claimed for repair.
+        keep_for_resume: set when the run stops with a package that a later run should finish.
+        publish: the pipeline whose working directory becomes the user's when the run ends.
+    """
+
+    pipeline: Pipeline
+    own: Optional[RunDirectory] = None
+    dead: list[RunDirectory] = field(default_factory=list)
+    keep_for_resume: bool = False
+    publish: Optional[Pipeline] = None
+
+
 @contextmanager
-def isolated_pipeline(pipeline: Pipeline, log: logging.Logger) -> Iterator[Pipeline]:
-    """The pipeline a run should use, in a working directory no other run shares."""
+def isolated_pipeline(
+    pipeline: Pipeline,
+    log: Any,
+    descriptor: Optional[dict[str, Any]] = None,
+    collector: Optional[Any] = None,
+) -> Iterator[Isolation]:
+    """The pipeline a run should use, in a working directory no other run shares.
+
+    ``collector`` is the progress collector the run gives dlt; the user's pipeline keeps its own.
+    """
     if not restores_from_destination(pipeline):
         _abort_leftover_packages(pipeline, log)
-        yield pipeline
+        own_collector = pipeline.collector
+        if collector is not None:
+            pipeline.collector = collector
+        try:
+            yield Isolation(pipeline)
+        finally:
+            pipeline.collector = own_collector
         return
+    root = runs_root(pipeline)
     previous = internals.active_pipeline()
-    working_dir = tempfile.mkdtemp(prefix=f"dagster-dlt-{pipeline.pipeline_name}-")
+    own = RunDirectory.create(root, descriptor or {})
+    isolation: Optional[Isolation] = None
     try:
-        copy = internals.copy_pipeline(pipeline, working_dir)
+        copy = internals.copy_pipeline(pipeline, str(own.path), progress=collector)
         copy.activate()
-        yield copy
+        isolation = Isolation(copy, own, claim_dead_runs(root, exclude=own))
+        yield isolation
     finally:
-        # The copy was dlt's active pipeline during the run; its directory is about to go, so
-        # hand dlt.current.pipeline() back to what it was before.
+        # The copy was dlt's active pipeline during the run; hand dlt.current.pipeline() back.
         internals.reactivate(previous)
-        shutil.rmtree(working_dir, ignore_errors=True)
+        if isolation is not None and isolation.keep_for_resume:
+            own.release()
+            log.warning(
+                f"The run stopped with an unfinished load package in {own.path}; the next run of "
+                f"dlt pipeline '{pipeline.pipeline_name}' on this machine resumes it."
+            )
+        else:
+            published = isolation.publish or isolation.pipeline if isolation else None
+            if published is not None:
+                _publish(Path(published.working_dir), pipeline, log)
+            own.remove()
+        for dead in isolation.dead if isolation else []:
+            # Repaired directories go; any other stays for a later run, unlocked again.
+            dead.remove() if dead.repaired else dead.release()
 
 
-def _abort_leftover_packages(pipeline: Pipeline, log: logging.Logger) -> None:
+def _publish(working_dir: Path, pipeline: Pipeline, log: Any) -> None:
+    """Make ``working_dir`` the user's pipeline directory, atomically; last writer wins."""
+    if fcntl is None or not (working_dir / STATE_FILE).exists():
+        return
+    root = runs_root(pipeline)
+    versions = root / "versions"
+    versions.mkdir(parents=True, exist_ok=True)
+    target = Path(pipeline.pipelines_dir) / pipeline.pipeline_name
+    with open(root / "publish.lock", "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        version = versions / uuid.uuid4().hex
+        try:
+            os.rename(working_dir, version)
+        except OSError as error:
+            log.warning(f"Could not publish the run to {target} for dlt's tools: {error}")
+            return
+        current = Path(os.path.realpath(target)) if target.is_symlink() else None
+        link = target.with_name(f".{pipeline.pipeline_name}.{version.name}.link")
+        os.symlink(os.path.relpath(version, target.parent), link)
+        if target.exists() and not target.is_symlink():
+            # The directory dlt.pipeline() made at import: moved aside once, then replaced.
+            os.rename(target, versions / f"{version.name}.original")
+        os.replace(link, target)
+        # Keep the version just replaced (a process may still be reading it); drop older ones.
+        for old in versions.iterdir():
+            if old != version and old != current:
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def _abort_leftover_packages(pipeline: Pipeline, log: Any) -> None:
     if not pipeline.has_pending_data:
         return
     pending = pipeline.list_extracted_load_packages() + pipeline.list_normalized_load_packages()

@@ -395,7 +395,11 @@ class SecretRedactor:
                 self.add(value)
 
     def _add_native(self, value: str) -> None:
-        self.add(value)
+        # A URL is redacted by its password and a JSON document by its secret fields, below; a
+        # file path (a DuckDB database) is no secret and stays readable in error messages. Any
+        # other string (a bare token) is redacted whole.
+        if "://" not in value and not value.lstrip().startswith("{") and not _is_path(value):
+            self.add(value)
         try:
             password = urlsplit(value).password
         except ValueError:
@@ -409,6 +413,10 @@ class SecretRedactor:
                 return
             if isinstance(document, Mapping):
                 self._add_mapping(document, under_credentials=True)
+
+
+def _is_path(value: str) -> bool:
+    return value.startswith((".", "/", "~")) or value.endswith((".duckdb", ".db", ".sqlite"))
 
 
 def redact_urls(text: str) -> str:

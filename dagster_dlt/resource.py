@@ -33,9 +33,12 @@ class DagsterDltResource(ConfigurableResource):
     Attributes:
         lock_timeout_seconds: how long a run waits for another process to finish writing to a
             single-writer destination (a DuckDB file) before it fails and names that process.
+        progress_interval_seconds: at most one progress line per dlt step this often, in the
+            step's event log.
     """
 
     lock_timeout_seconds: float = 600.0
+    progress_interval_seconds: float = 5.0
 
     def run(
         self,
@@ -86,6 +89,7 @@ class DagsterDltResource(ConfigurableResource):
             as_asset=selection.as_asset,
             run_arguments=arguments,
             lock_timeout=self.lock_timeout_seconds,
+            progress_interval=self.progress_interval_seconds,
         )
         return DltEventIterator(dlt_run)
 

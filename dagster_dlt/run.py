@@ -10,8 +10,12 @@ for the steps that touch the destination (restoring state, the load), while extr
 of parallel runs overlap.
 """
 
+import json
+import os
+import socket
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import datetime, timezone
 from typing import Any, Optional, Union
 
 from dagster import AssetKey, AssetMaterialization, MaterializeResult, OpExecutionContext
@@ -21,13 +25,16 @@ from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.pipeline import Pipeline
 
-from dagster_dlt import internals
+from dagster_dlt import internals, recovery
 from dagster_dlt.config_errors import configuration_problem, describe_config_problem
 from dagster_dlt.destinations import DestinationFacts
+from dagster_dlt.dlt_logs import forward_dlt_logs
 from dagster_dlt.errors import DltConfigurationError, DltLoadJobsFailedError
-from dagster_dlt.isolation import isolated_pipeline
+from dagster_dlt.isolation import Isolation, isolated_pipeline
 from dagster_dlt.locking import destination_lock
 from dagster_dlt.metadata import RunFacts
+from dagster_dlt.progress import DEFAULT_PROGRESS_INTERVAL, collector_for_run
+from dagster_dlt.redaction import RedactingLogger, SecretRedactor, redacting
 
 __all__ = ["DltEventType", "DltRun"]
 
@@ -74,6 +81,7 @@ class DltRun:
         as_asset: bool,
         run_arguments: Mapping[str, Any],
         lock_timeout: float,
+        progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
     ) -> None:
         self.context = context
         self.pipeline = pipeline
@@ -81,6 +89,9 @@ class DltRun:
         self.as_asset = as_asset
         self.run_arguments = dict(run_arguments)
         self.lock_timeout = lock_timeout
+        self.progress_interval = progress_interval
+        self.redactor = SecretRedactor()
+        self.log: Any = context.log
         # A clone: the source the user passed stays intact.
         self.source: DltSource = source.with_resources(*self.names_by_key.values())
         self.run_pipeline: Optional[Pipeline] = None
@@ -89,6 +100,8 @@ class DltRun:
         self.row_counts: dict[str, int] = {}
         self.facts: Optional[RunFacts] = None
         self.tables_by_key: dict[AssetKey, list[str]] = {}
+        self.resumed: Optional[recovery.ResumedLoad] = None
+        self.finished = False
         self._lock: Callable[[], AbstractContextManager[None]] = nullcontext
 
     def holding_destination(self) -> AbstractContextManager[None]:
@@ -99,15 +112,73 @@ class DltRun:
         """The tables (root first, then nested) the asset ``key`` wrote in this run."""
         return list(self.tables_by_key.get(key, []))
 
+    @property
+    def work(self) -> dict[str, Any]:
+        """What this run loads: a re-run of the same work resumes a dead run's unfinished load."""
+        context = self.context
+        partition: Any = None
+        if context.has_partition_key:
+            partition = context.partition_key
+        elif context.has_partition_key_range:
+            partition = [context.partition_key_range.start, context.partition_key_range.end]
+        work = {
+            "pipeline": self.pipeline.pipeline_name,
+            "resources": sorted(self.names_by_key.values()),
+            "partition": partition,
+            "arguments": {k: repr(v) for k, v in sorted(self.run_arguments.items())},
+        }
+        return json.loads(json.dumps(work, default=str))
+
+    def loaded_pipeline(self) -> Pipeline:
+        """The pipeline to read what landed with, e.g. ``loaded_pipeline().dataset()``.
+
+        After the run, the user's pipeline directory holds the run's state and schemas; this
+        attaches a pipeline object to it (the one passed to ``@dlt_assets`` was created before).
+        """
+        if not self.finished or self.run_pipeline is self.pipeline:
+            return self.pipeline
+        return internals.copy_pipeline(self.pipeline, self.pipeline.pipelines_dir)
+
     def events(self) -> Iterator[DltEventType]:
         """Run dlt and yield one materialization per asset whose tables all loaded."""
-        with isolated_pipeline(self.pipeline, self.context.log) as run_pipeline:
-            with _partition_interval(self.context):
-                self.run_pipeline = run_pipeline
-                self.destination = DestinationFacts.of(run_pipeline)
-                self._lock = destination_lock(self.destination, self.lock_timeout, self._owner())
-                failure = self._run_steps(run_pipeline)
-            yield from self._materializations(failure)
+        descriptor = {
+            "dagster_run_id": self.context.run_id,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "work": self.work,
+        }
+        # Secrets dlt resolves for this run never reach the event log, metadata or errors.
+        self.redactor = SecretRedactor.for_run(
+            pipeline=self.pipeline,
+            source=self.source,
+            credentials=self.run_arguments.get("credentials"),
+        )
+        self.log = RedactingLogger(self.context.log, self.redactor)
+        collector = collector_for_run(self.pipeline.collector, self.log, self.progress_interval)
+        with (
+            redacting(self.redactor),
+            forward_dlt_logs(self.context.log, redactor=self.redactor),
+            isolated_pipeline(self.pipeline, self.log, descriptor, collector) as isolation,
+        ):
+            run_pipeline = isolation.pipeline
+            try:
+                with _partition_interval(self.context):
+                    self.run_pipeline = run_pipeline
+                    self.destination = DestinationFacts.of(run_pipeline)
+                    self._lock = destination_lock(
+                        self.destination, self.lock_timeout, self._owner()
+                    )
+                    failure = self._run_steps(run_pipeline, isolation)
+                yield from self._materializations(failure)
+            except (DltLoadJobsFailedError, DltConfigurationError, PipelineStepFailed):
+                raise  # dlt finished with the package: it is published, not resumed
+            except BaseException:
+                # Interrupted (terminated, a dead executor, a closed iterator): a package that
+                # dlt has not finished stays for the next run to resume.
+                isolation.keep_for_resume = isolation.own is not None and _has_pending(run_pipeline)
+                raise
+        self.finished = True
 
     def _materializations(self, failure: Optional[Exception]) -> Iterator[DltEventType]:
         assert self.run_pipeline is not None and self.destination is not None
@@ -127,6 +198,7 @@ class DltRun:
             metadata = facts.metadata_for(resources[name])
             if metadata is None:
                 continue
+            metadata = self.redactor.redact_value(metadata)
             if self.as_asset:
                 yield MaterializeResult(asset_key=key, metadata=metadata)
             else:
@@ -137,7 +209,7 @@ class DltRun:
         if failure is not None:
             raise failure
 
-    def _run_steps(self, pipeline: Pipeline) -> Optional[Exception]:
+    def _run_steps(self, pipeline: Pipeline, isolation: Isolation) -> Optional[Exception]:
         """dlt's steps, as ``pipeline.run`` takes them. A failure in the load step comes back, so
         that the tables that did load can still be reported; any other failure is raised."""
         where = {k: v for k, v in self.run_arguments.items() if k in _DESTINATION_ARGS}
@@ -147,6 +219,22 @@ class DltRun:
             with self.holding_destination():
                 # With no data, run() only sets the destination and restores state from it.
                 pipeline.run(None, **where)
+                if isolation.own is not None and self.destination is not None:
+                    self.resumed = recovery.repair(
+                        isolation,
+                        self.pipeline,
+                        self.destination,
+                        self.work,
+                        self.log,
+                        schema_name=self.source.schema.name,
+                    )
+                    pipeline.activate()
+            if self.resumed is not None:
+                # A dead run did this run's work and its load is now finished: report it.
+                self.run_pipeline = self.resumed.pipeline
+                self.load_info = self.resumed.load_info
+                self.row_counts = dict(self.resumed.row_counts)
+                return None
             pipeline.extract(self.source, **extract_kwargs)
             normalize_info = pipeline.normalize()
             self.row_counts = dict(normalize_info.row_counts) if normalize_info else {}
@@ -179,6 +267,13 @@ class DltRun:
 
     def _owner(self) -> dict[str, Any]:
         return {"run_id": self.context.run_id, "op": self.context.op_def.name}
+
+
+def _has_pending(pipeline: Pipeline) -> bool:
+    try:
+        return bool(pipeline.has_pending_data)
+    except Exception:
+        return False
 
 
 @contextmanager

@@ -712,6 +712,23 @@ def test_row_counts_come_from_the_destination(example_api: ExampleApi):
     assert metadata[USERS_KEY]["dagster/row_count"] == 5
 
 
+# --- after_the_load.py ----------------------------------------------------------------------------
+
+
+def test_after_the_load_the_load_info_and_the_dataset_are_reachable(example_api: ExampleApi):
+    snippet = load_snippet("after_the_load")
+
+    with DagsterInstance.ephemeral() as instance:
+        result = run(snippet.defs, instance=instance)
+        assert result.success
+        logs = [entry.user_message for entry in instance.all_logs(result.run_id)]
+
+    load_ids = materialized(result)[COURSES_KEY]["load_ids"]
+    assert f"dlt loaded {load_ids[0]}" in logs
+    titles = ", ".join(course["title"] for course in COURSES)
+    assert f"{len(COURSES)} courses now: {titles}" in logs
+
+
 # --- every snippet has a test ---------------------------------------------------------------------
 
 

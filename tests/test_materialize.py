@@ -148,13 +148,22 @@ def test_run_kwargs_reach_pipeline_run(make_pipeline, duckdb_path):
     assert count_rows(duckdb_path, "raw", "people") == 4
 
 
-def test_the_users_pipeline_directory_is_left_alone(make_pipeline, tmp_path):
+def test_each_run_is_published_to_the_users_directory_and_nothing_accumulates(
+    make_pipeline, tmp_path
+):
+    # Issue #12 changed this on purpose: dlt's own tools must see Dagster's runs, so the run's
+    # working directory becomes the user's pipeline directory; the runs' own directories go.
     pipeline = make_pipeline()
-    before = sorted(p.name for p in (tmp_path / "pipelines").rglob("*"))
-    materialize([build_assets(shop(), pipeline)], resources={"dlt": DagsterDltResource()})
-    after = sorted(p.name for p in (tmp_path / "pipelines").rglob("*"))
-    # Runs work in their own temporary directory; nothing accumulates in the shared one.
-    assert after == before
+    for _ in range(3):
+        materialize([build_assets(shop(), pipeline)], resources={"dlt": DagsterDltResource()})
+    working_dir = tmp_path / "pipelines" / "test_pipeline"
+    assert (working_dir / "state.json").exists()
+    assert (working_dir / "schemas" / "shop.schema.json").exists()
+    assert (working_dir / "trace.pickle").exists()
+    runs = tmp_path / "pipelines" / ".dagster-dlt" / "test_pipeline" / "runs"
+    assert list(runs.iterdir()) == []
+    versions = tmp_path / "pipelines" / ".dagster-dlt" / "test_pipeline" / "versions"
+    assert len(list(versions.iterdir())) <= 2
 
 
 def test_the_users_pipeline_is_dlts_active_pipeline_again_after_a_run(make_pipeline):

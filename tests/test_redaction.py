@@ -104,7 +104,11 @@ def test_env_variables_by_key_name(monkeypatch: pytest.MonkeyPatch) -> None:
     assert redactor.redact(text) == (
         f"{REDACTED} {REDACTED} db.internal.example {REDACTED} {REDACTED} order_number"
     )
-    assert redactor.redact("mssql://loader:p%40ss-3333@sql.example:1433/dwh") == REDACTED
+    # A connection string keeps its readable parts; its password goes.
+    assert (
+        redactor.redact("mssql://loader:p%40ss-3333@sql.example:1433/dwh")
+        == f"mssql://loader:{REDACTED}@sql.example:1433/dwh"
+    )
 
 
 def test_secrets_toml_values(tmp_path: Path) -> None:

@@ -1,0 +1,220 @@
+"""Crash-safe runs: SIGKILL `dagster asset materialize` at a deterministic point of dlt's run, run
+it again, and count rows: every id exactly once.
+
+The process stops itself (SIGSTOP) where tests/crash_defs.py's collector or source says, after
+writing a marker file; the test then SIGKILLs its whole process group, as an OOM kill or a pod
+eviction would.
+"""
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Optional
+
+import duckdb
+import pytest
+
+from tests.parallel_cli import REPO, dagster_cli
+
+pytestmark = pytest.mark.slow
+
+N = 10_000  # per table: 10 load jobs of 1,000 rows, 30 in all
+TABLES = ("append_ids", "merge_ids", "replace_ids")
+
+
+def environment(tmp_path: Path, destination: str, disposition: str = "all") -> dict[str, str]:
+    env = dict(os.environ)
+    target = tmp_path / ("lake" if destination == "filesystem" else "crash.duckdb")
+    env.update(
+        DAGSTER_HOME=str(tmp_path / "dagster_home"),
+        DLT_DATA_DIR=str(tmp_path / "dlt_data"),
+        PYTHONPATH=str(REPO),
+        RUNTIME__DLTHUB_TELEMETRY="false",
+        CRASH_TARGET=str(target),
+        CRASH_DESTINATION=destination,
+        CRASH_DISPOSITION=disposition,
+        CRASH_IDS=str(N),
+        # Many small load jobs, loaded one at a time, so "after k jobs" is a real point.
+        DATA_WRITER__FILE_MAX_ITEMS="1000",
+        LOAD__WORKERS="1",
+    )
+    (tmp_path / "dagster_home").mkdir(exist_ok=True)
+    return env
+
+
+def materialize(
+    env: dict[str, str],
+    crash_at: Optional[str] = None,
+    marker: Optional[Path] = None,
+    attribute: str = "defs",
+    partition: Optional[str] = None,
+) -> subprocess.Popen:
+    env = dict(env)
+    env.pop("CRASH_AT", None)
+    if crash_at:
+        env["CRASH_AT"] = crash_at
+        env["CRASH_MARKER"] = str(marker)
+    command = [dagster_cli(), "asset", "materialize", "-m", "tests.crash_defs", "-a", attribute]
+    command += ["--select", "*"]
+    if partition:
+        command += ["--partition", partition]
+    return subprocess.Popen(
+        command,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, killed as a whole
+    )
+
+
+def kill_at(process: subprocess.Popen, marker: Path, timeout: float = 240) -> str:
+    """Wait until the process reports the point, then SIGKILL its process group."""
+    deadline = time.monotonic() + timeout
+    while not marker.exists():
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"the run ended before reaching the kill point:\n{output[-3000:]}")
+        if time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise AssertionError("the run never reached the kill point")
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    return marker.read_text()
+
+
+def finish(process: subprocess.Popen, timeout: float = 300) -> str:
+    output, _ = process.communicate(timeout=timeout)
+    assert process.returncode == 0, output[-4000:]
+    return output
+
+
+def counts(env: dict[str, str], table: str = "ids") -> tuple[int, int]:
+    """(rows, distinct ids) of a table in the destination."""
+    target = env["CRASH_TARGET"]
+    if env["CRASH_DESTINATION"] == "filesystem":
+        files = f"{target}/crash_data/{table}/*"
+        query = f"SELECT COUNT(*), COUNT(DISTINCT id) FROM read_json_auto('{files}')"
+        with duckdb.connect() as connection:
+            return connection.execute(query).fetchone()
+    with duckdb.connect(target, read_only=True) as connection:
+        query = f"SELECT COUNT(*), COUNT(DISTINCT id) FROM crash_data.{table}"
+        return connection.execute(query).fetchone()
+
+
+def every_table(env: dict[str, str]) -> dict[str, tuple[int, int]]:
+    return {table: counts(env, table) for table in TABLES}
+
+
+def leftovers(env: dict[str, str]) -> list[Path]:
+    runs = Path(env["DLT_DATA_DIR"]) / "pipelines" / ".dagster-dlt" / "crash" / "runs"
+    return sorted(runs.iterdir()) if runs.exists() else []
+
+
+POINTS = ["extract:5000", "normalize", "load:1", "load:15"]
+EXACTLY_ONCE = {table: (N, N) for table in TABLES}
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_duckdb_rerun_after_a_kill_loads_every_id_once(tmp_path, point):
+    env = environment(tmp_path, "duckdb")
+    marker = tmp_path / "reached"
+    reached = kill_at(materialize(env, point, marker), marker)
+    assert leftovers(env), "the killed run left no working directory to repair"
+
+    output = finish(materialize(env))
+
+    assert every_table(env) == EXACTLY_ONCE, f"killed {reached}"
+    assert leftovers(env) == [], "a killed run's directory was left behind"
+    if point.startswith("load"):
+        assert "Resumed the load(s)" in output and "The source was not called again" in output
+
+
+@pytest.mark.parametrize("point", ["normalize", "load:15"])
+def test_filesystem_rerun_after_a_kill_loads_every_id_once(tmp_path, point):
+    env = environment(tmp_path, "filesystem")
+    marker = tmp_path / "reached"
+    kill_at(materialize(env, point, marker), marker)
+
+    finish(materialize(env))
+
+    # The filesystem destination merges only into table formats: merge appends there.
+    assert every_table(env) == EXACTLY_ONCE
+    assert leftovers(env) == []
+
+
+def test_a_rerun_on_another_machine_takes_back_the_half_load(tmp_path):
+    """The leftover cannot be reached (another machine): the re-run removes the rows of the load
+    that never finished instead of resuming it, and a leftover found later is discarded."""
+    env = environment(tmp_path, "duckdb")
+    marker = tmp_path / "reached"
+    kill_at(materialize(env, "load:15", marker), marker)
+    assert sum(counts(env, table)[0] for table in TABLES if table != "merge_ids") >= 5_000
+    machine_one = tmp_path / "machine_one"
+    runs = Path(env["DLT_DATA_DIR"]) / "pipelines" / ".dagster-dlt" / "crash" / "runs"
+    runs.rename(machine_one)  # out of sight of the next run, as on another machine
+
+    output = finish(materialize(env))
+    assert every_table(env) == EXACTLY_ONCE
+    assert "Took back load(s)" in output
+
+    machine_one.rename(runs)  # the first machine comes back with its leftover
+    output = finish(materialize(env))
+    assert "Took back the unfinished load(s)" in output and "already recorded as aborted" in output
+    # This third run appended once more; nothing of the leftover was loaded.
+    assert counts(env, "append_ids") == (2 * N, N)
+    assert counts(env, "merge_ids") == (N, N) and counts(env, "replace_ids") == (N, N)
+    assert leftovers(env) == []
+
+
+def test_an_incremental_resource_continues_from_the_last_completed_load(tmp_path):
+    env = environment(tmp_path, "duckdb", "incremental")
+    marker = tmp_path / "reached"
+    kill_at(materialize(env, "load:5", marker), marker)
+
+    finish(materialize(env))
+    assert counts(env) == (N, N)
+
+    env["CRASH_IDS"] = str(N + 5_000)
+    finish(materialize(env))
+    assert counts(env) == (N + 5_000, N + 5_000)
+
+
+def test_two_partitions_in_parallel_while_a_third_is_killed_and_rerun(tmp_path):
+    env = environment(tmp_path, "duckdb")
+    subprocess.run(
+        [
+            dagster_cli(),
+            "definitions",
+            "validate",
+            "-m",
+            "tests.crash_defs",
+            "-a",
+            "partitioned_defs",
+        ],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    marker = tmp_path / "reached"
+    killed = materialize(env, "load:15", marker, attribute="partitioned_defs", partition="a")
+    others = [materialize(env, attribute="partitioned_defs", partition=p) for p in ("b", "c")]
+    kill_at(killed, marker)
+    for process in others:
+        finish(process)
+
+    finish(materialize(env, attribute="partitioned_defs", partition="a"))
+
+    with duckdb.connect(env["CRASH_TARGET"], read_only=True) as connection:
+        per_partition = connection.execute(
+            "SELECT left(id, 1), COUNT(*), COUNT(DISTINCT id) FROM crash_data.append_ids "
+            "GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    assert per_partition == [("a", N, N), ("b", N, N), ("c", N, N)]
+    assert leftovers(env) == []
