@@ -33,6 +33,9 @@ LOAD_IDS = "load_ids"
 JOBS = "jobs"
 TABLES = "tables"
 WRITE_DISPOSITION = "write_disposition"
+SCHEMA_NAME = "dlt_schema_name"
+SCHEMA_VERSION_HASH = "dlt_schema_version_hash"
+INCREMENTAL_CURSORS = "incremental_cursors"
 
 __all__ = [
     "COLUMN_SCHEMA",
@@ -41,6 +44,7 @@ __all__ = [
     "DESTINATION_TYPE",
     "FINISHED_AT",
     "FIRST_RUN",
+    "INCREMENTAL_CURSORS",
     "JOBS",
     "LOAD_IDS",
     "META_KEY_PIPELINE",
@@ -51,6 +55,8 @@ __all__ = [
     "ROWS_LOADED",
     "ROWS_LOADED_BY_TABLE",
     "ROW_COUNT",
+    "SCHEMA_NAME",
+    "SCHEMA_VERSION_HASH",
     "STARTED_AT",
     "STORAGE_KIND",
     "TABLES",

@@ -5,6 +5,8 @@ wrote) are computed once per run by ``RunFacts.collect``; ``RunFacts.metadata_fo
 each asset its slice, in time proportional to that asset's tables only.
 """
 
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -102,6 +104,10 @@ class RunFacts:
     schema: Optional[Schema]
     root_tables_by_resource: Mapping[str, list[str]]
     destination: DestinationFacts
+    # Incremental state of each resource before and after the run: cursor path -> last value.
+    cursors_before: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    cursors_after: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    window_end: Optional[str] = None
 
     @classmethod
     def collect(
@@ -111,6 +117,8 @@ class RunFacts:
         schema_name: str,
         row_counts: Mapping[str, int],
         destination: Optional[DestinationFacts] = None,
+        state_before: Optional[Mapping[str, Any]] = None,
+        window_end: Optional[str] = None,
     ) -> "RunFacts":
         """Gather the run-wide facts. Reads only local state: no destination query.
 
@@ -120,18 +128,27 @@ class RunFacts:
             schema_name: the name of the source's schema.
             row_counts: rows per table, from dlt's normalize step.
             destination: the destination's facts, when the caller already has them.
+            state_before: dlt's pipeline state when the run started (for incremental cursors).
+            window_end: the end of the partition's time window offered to incrementals.
         """
         schema = pipeline.schemas.get(schema_name) if schema_name in pipeline.schema_names else None
         if schema is None and pipeline.default_schema_name:
             schema = pipeline.default_schema
         destination = destination or DestinationFacts.of(pipeline)
+        base = _base_metadata(destination, pipeline, load_info)
+        if schema is not None:
+            base[k.SCHEMA_NAME] = schema.name
+            base[k.SCHEMA_VERSION_HASH] = schema.version_hash
         return cls(
-            base=_base_metadata(destination, pipeline, load_info),
+            base=base,
             row_counts=row_counts,
             jobs_by_table=_jobs_by_table(load_info),
             schema=schema,
             root_tables_by_resource=_root_tables_by_resource(schema),
             destination=destination,
+            cursors_before=_cursors(state_before, schema_name),
+            cursors_after=_cursors(_state_of(pipeline), schema_name),
+            window_end=window_end,
         )
 
     @property
@@ -185,6 +202,9 @@ class RunFacts:
                 metadata[k.WRITE_DISPOSITION] = disposition
         if len(roots) > 1:
             metadata[k.TABLES] = [self.relation(t) for t in roots]
+        cursors = self.cursors_of(resource.name)
+        if cursors:
+            metadata[k.INCREMENTAL_CURSORS] = MetadataValue.json(cursors)
         for table in all_tables:
             if table not in roots:
                 # Nested (child) tables get a schema entry of their own, under their table name.
@@ -194,6 +214,49 @@ class RunFacts:
     def relation(self, table: str) -> str:
         """The fully qualified relation of a table: ``<database>.<dataset>.<table>``."""
         return self.destination.relation(table)
+
+    def cursors_of(self, resource_name: str) -> list[dict[str, Any]]:
+        """Each incremental of a resource: its cursor path, where this run started and ended."""
+        before = self.cursors_before.get(resource_name, {})
+        after = self.cursors_after.get(resource_name, {})
+        cursors = []
+        for path in sorted(set(before) | set(after)):
+            cursor: dict[str, Any] = {
+                "cursor_path": path,
+                "started_from": _jsonable(before.get(path)),
+                "ended_at": _jsonable(after.get(path, before.get(path))),
+            }
+            if self.window_end is not None:
+                cursor["window_end"] = self.window_end
+            cursors.append(cursor)
+        return cursors
+
+    def data_version(self, resource: DltResource, latest_load_ids: Mapping[str, Any]) -> str:
+        """A version of what the resource's tables hold, the same while nothing changed them.
+
+        It hashes, for each of the resource's tables, the newest load id found in it (a load
+        that brought rows, or a replace that emptied it, changes that) and its columns (a schema
+        change). Nothing of it is kept by dagster-dlt: the destination and the dlt schema hold it,
+        so it survives restarts and parallel runs.
+        """
+        tables = self.tables_written(resource)
+        parts = []
+        for table in tables:
+            schema = self._table(table) or {}
+            columns = [
+                [
+                    name,
+                    column.get("data_type"),
+                    column.get("nullable", True),
+                    column.get("precision"),
+                    column.get("scale"),
+                    column.get("timezone"),
+                ]
+                for name, column in sorted(schema.get("columns", {}).items())
+            ]
+            parts.append([table, _jsonable(latest_load_ids.get(table)), columns])
+        text = json.dumps(parts, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
 
     def _table(self, name: str) -> Optional[TTableSchema]:
         return self.schema.tables.get(name) if self.schema else None
@@ -228,6 +291,38 @@ def _base_metadata(
         if load_info.finished_at:
             base[k.FINISHED_AT] = load_info.finished_at.isoformat()
     return base
+
+
+def _state_of(pipeline: Pipeline) -> Optional[Mapping[str, Any]]:
+    try:
+        return pipeline.state
+    except Exception:
+        return None
+
+
+def _cursors(state: Optional[Mapping[str, Any]], schema_name: str) -> dict[str, dict[str, Any]]:
+    """resource name -> cursor path -> last value, from dlt's pipeline state."""
+    if not state:
+        return {}
+    resources = state.get("sources", {}).get(schema_name, {}).get("resources", {})
+    cursors: dict[str, dict[str, Any]] = {}
+    for name, resource_state in resources.items():
+        incremental = (
+            resource_state.get("incremental") if isinstance(resource_state, dict) else None
+        )
+        if isinstance(incremental, dict):
+            cursors[name] = {
+                path: value.get("last_value") if isinstance(value, dict) else None
+                for path, value in incremental.items()
+            }
+    return cursors
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    isoformat = getattr(value, "isoformat", None)
+    return isoformat() if callable(isoformat) else str(value)
 
 
 def _jobs_by_table(load_info: Optional[LoadInfo]) -> dict[str, TableJobs]:

@@ -10,6 +10,7 @@ for the steps that touch the destination (restoring state, the load), while extr
 of parallel runs overlap.
 """
 
+import copy
 import json
 import os
 import socket
@@ -18,9 +19,16 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timezone
 from typing import Any, Optional, Union
 
-from dagster import AssetKey, AssetMaterialization, MaterializeResult, OpExecutionContext
+from dagster import (
+    AssetKey,
+    AssetMaterialization,
+    DataVersion,
+    MaterializeResult,
+    OpExecutionContext,
+)
 from dlt.common.configuration.exceptions import ConfigurationException
 from dlt.common.pipeline import LoadInfo
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.pipeline import Pipeline
@@ -101,6 +109,9 @@ class DltRun:
         self.facts: Optional[RunFacts] = None
         self.tables_by_key: dict[AssetKey, list[str]] = {}
         self.resumed: Optional[recovery.ResumedLoad] = None
+        self.state_before: Optional[Mapping[str, Any]] = None
+        self.window_end: Optional[str] = None
+        self.data_versions: dict[AssetKey, str] = {}
         self.finished = False
         self._lock: Callable[[], AbstractContextManager[None]] = nullcontext
 
@@ -163,7 +174,8 @@ class DltRun:
         ):
             run_pipeline = isolation.pipeline
             try:
-                with _partition_interval(self.context):
+                with _partition_interval(self.context) as window:
+                    self.window_end = window.end.isoformat() if window is not None else None
                     self.run_pipeline = run_pipeline
                     self.destination = DestinationFacts.of(run_pipeline)
                     self._lock = destination_lock(
@@ -188,19 +200,28 @@ class DltRun:
             self.source.schema.name,
             self.row_counts,
             destination=self.destination,
+            state_before=self.state_before,
+            window_end=self.window_end,
         )
         self.facts = facts
         resources = self.source.selected_resources
         partition = self.context.partition_key if self.context.has_partition_key else None
         for key, name in self.names_by_key.items():
             self.tables_by_key[key] = facts.tables_written(resources[name])
+        if self.as_asset:
+            self.data_versions = self._data_versions(facts)
         for key, name in self.names_by_key.items():
             metadata = facts.metadata_for(resources[name])
             if metadata is None:
                 continue
             metadata = self.redactor.redact_value(metadata)
             if self.as_asset:
-                yield MaterializeResult(asset_key=key, metadata=metadata)
+                version = self.data_versions.get(key)
+                yield MaterializeResult(
+                    asset_key=key,
+                    metadata=metadata,
+                    data_version=DataVersion(version) if version else None,
+                )
             else:
                 yield AssetMaterialization(asset_key=key, metadata=metadata, partition=partition)
         failed = facts.failed_tables
@@ -219,6 +240,7 @@ class DltRun:
             with self.holding_destination():
                 # With no data, run() only sets the destination and restores state from it.
                 pipeline.run(None, **where)
+                self.state_before = copy.deepcopy(_state(pipeline))
                 if isolation.own is not None and self.destination is not None:
                     self.resumed = recovery.repair(
                         isolation,
@@ -253,6 +275,49 @@ class DltRun:
                 return failure
             raise
 
+    def _data_versions(self, facts: RunFacts) -> dict[AssetKey, str]:
+        """Each asset's data version, from what its tables hold (see ``RunFacts.data_version``).
+
+        One short connection, under the destination's lock, asks each table for its newest load
+        id (nested tables, which have none, for their row count). Without SQL (custom sinks) an
+        asset that loaded nothing keeps the version of its previous materialization.
+        """
+        resources = self.source.selected_resources
+        tables = {t for key in self.names_by_key for t in self.tables_by_key.get(key, [])}
+        latest = self._latest_load_ids(facts, tables)
+        versions = {}
+        for key, name in self.names_by_key.items():
+            if latest is not None:
+                versions[key] = facts.data_version(resources[name], latest)
+                continue
+            rows = sum(self.row_counts.get(t, 0) for t in self.tables_by_key.get(key, []))
+            previous = None if rows else _previous_data_version(self.context, key)
+            loads = facts.base.get("load_ids") or []
+            versions[key] = previous or facts.data_version(
+                resources[name], {t: loads[-1] if loads else None for t in tables}
+            )
+        return versions
+
+    def _latest_load_ids(self, facts: RunFacts, tables: set[str]) -> Optional[dict[str, Any]]:
+        pipeline = self.run_pipeline
+        if pipeline is None or not tables:
+            return {} if pipeline is not None else None
+        try:
+            latest: dict[str, Any] = {}
+            with self.holding_destination(), pipeline.sql_client() as client:
+                for table in sorted(tables):
+                    columns = (facts._table(table) or {}).get("columns", {})
+                    what = "MAX(_dlt_load_id)" if "_dlt_load_id" in columns else "COUNT(*)"
+                    qualified = client.make_qualified_table_name(table)
+                    try:
+                        rows = client.execute_sql(f"SELECT {what} FROM {qualified}")
+                        latest[table] = rows[0][0] if rows else None
+                    except DatabaseUndefinedRelation:
+                        latest[table] = None  # never created: the resource never yielded a row
+            return latest
+        except Exception:
+            return None
+
     def _raise_if_configuration(self, failure: Exception, pipeline: Pipeline) -> None:
         problem = configuration_problem(failure)
         if problem is not None:
@@ -269,6 +334,22 @@ class DltRun:
         return {"run_id": self.context.run_id, "op": self.context.op_def.name}
 
 
+def _state(pipeline: Pipeline) -> Optional[Mapping[str, Any]]:
+    try:
+        return pipeline.state
+    except Exception:
+        return None
+
+
+def _previous_data_version(context: OpExecutionContext, key: AssetKey) -> Optional[str]:
+    try:
+        event = context.instance.get_latest_materialization_event(key)
+    except Exception:
+        return None
+    materialization = event.asset_materialization if event else None
+    return materialization.tags.get("dagster/data_version") if materialization else None
+
+
 def _has_pending(pipeline: Pipeline) -> bool:
     try:
         return bool(pipeline.has_pending_data)
@@ -277,7 +358,7 @@ def _has_pending(pipeline: Pipeline) -> bool:
 
 
 @contextmanager
-def _partition_interval(context: OpExecutionContext) -> Iterator[None]:
+def _partition_interval(context: OpExecutionContext) -> Iterator[Any]:
     """Offer a time-window partition to dlt as an external scheduler's interval.
 
     dlt incrementals declared with ``allow_external_schedulers=True`` then load exactly the
@@ -291,7 +372,7 @@ def _partition_interval(context: OpExecutionContext) -> Iterator[None]:
         except Exception:
             window = None  # static or dynamic partitions: users pass the key to the source
     if window is None:
-        yield
+        yield None
         return
     with internals.external_schedule_interval(window.start, window.end):
-        yield
+        yield window
