@@ -18,39 +18,71 @@ Example:
 """
 
 from dagster_dlt.asset_decorator import build_dlt_asset_specs, dlt_assets
+from dagster_dlt.catalog import CatalogDataset, DltCatalog
+from dagster_dlt.dataset_access import DltDataset, DltRelation, open_dataset
+from dagster_dlt.dataset_input import (
+    INPUT_MISSING_OK_KEY,
+    INPUT_TABLE_KEY,
+    DltDatasetInputManager,
+)
 from dagster_dlt.dlt_event_iterator import DltEventIterator
 from dagster_dlt.errors import (
     DagsterDltError,
     DestinationLockTimeout,
+    DltCatalogError,
     DltConfigurationError,
+    DltContractViolationError,
+    DltDatasetNotLoadedError,
+    DltInputError,
     DltLoadJobsFailedError,
+    DltReadOnlyDatasetError,
     DltRunConfigError,
     DltSelectionError,
+    DltTableNotFoundError,
+    DltUnsupportedDataError,
 )
 from dagster_dlt.locking import single_writer_lock
 from dagster_dlt.resource import DagsterDltResource
 from dagster_dlt.run import DltRun
 from dagster_dlt.run_config import DltRunConfig
+from dagster_dlt.save import DltDatasetWriter, WritableDataset
 from dagster_dlt.translator import DagsterDltTranslator, DltResourceTranslatorData
 from dagster_dlt.version import __version__
 
 __all__ = [
+    "INPUT_MISSING_OK_KEY",
+    "INPUT_TABLE_KEY",
+    "CatalogDataset",
     "DagsterDltError",
     "DagsterDltResource",
     "DagsterDltTranslator",
     "DestinationLockTimeout",
+    "DltCatalog",
+    "DltCatalogError",
     "DltConfigurationError",
+    "DltContractViolationError",
+    "DltDataset",
+    "DltDatasetInputManager",
+    "DltDatasetNotLoadedError",
+    "DltDatasetWriter",
     "DltEventIterator",
+    "DltInputError",
     "DltLoadCollectionComponent",
     "DltLoadJobsFailedError",
+    "DltReadOnlyDatasetError",
+    "DltRelation",
     "DltResourceTranslatorData",
     "DltRun",
     "DltRunConfig",
     "DltRunConfigError",
     "DltSelectionError",
+    "DltTableNotFoundError",
+    "DltUnsupportedDataError",
+    "WritableDataset",
     "__version__",
     "build_dlt_asset_specs",
     "dlt_assets",
+    "open_dataset",
     "single_writer_lock",
 ]
 

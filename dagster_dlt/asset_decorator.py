@@ -24,6 +24,7 @@ from dlt.extract.source import DltSource
 from dlt.pipeline.pipeline import Pipeline
 
 from dagster_dlt._gc import paused_gc
+from dagster_dlt.checks import dlt_check_specs, has_schema_contract
 from dagster_dlt.constants import (
     META_KEY_PIPELINE,
     META_KEY_RESOURCE_NAME,
@@ -145,6 +146,8 @@ def dlt_assets(
     hooks: Optional[AbstractSet[HookDefinition]] = None,
     op_tags: Optional[Mapping[str, Any]] = None,
     pool: Optional[str] = None,
+    schema_drift_check: bool = True,
+    contract_check: bool = True,
 ) -> Callable[[Callable[..., Any]], AssetsDefinition]:
     """Make a multi-asset with one asset per selected resource of a dlt source.
 
@@ -166,6 +169,10 @@ def dlt_assets(
         op_tags: tags of the op.
         pool: the concurrency pool that governs the op, for example one per single-writer
             destination.
+        schema_drift_check: give every asset a ``dlt_schema_drift`` check (WARN when the run
+            added tables or columns, changed types or made variant columns).
+        contract_check: give assets whose resource has a schema contract a
+            ``dlt_schema_contract`` check that fails naming each violation.
 
     Example:
         .. code-block:: python
@@ -199,6 +206,18 @@ def dlt_assets(
             f"{type(translator).__name__} already sets a group on one or more assets. Set groups "
             "in one place: either pass group_name or set them in the translator."
         )
+    resources = dlt_source.selected_resources
+    names = {spec.key: _resource_name(spec) for spec in specs}
+    check_specs = dlt_check_specs(
+        [spec.key for spec in specs],
+        contract_keys={
+            key
+            for key, name in names.items()
+            if name in resources and has_schema_contract(resources[name], dlt_source)
+        },
+        schema_drift_check=schema_drift_check,
+        contract_check=contract_check,
+    )
     if isinstance(partitions_def, TimeWindowPartitionsDefinition) and backfill_policy is None:
         # One dlt run over the whole range is far cheaper than one run per partition.
         backfill_policy = BackfillPolicy.single_run()
@@ -211,6 +230,7 @@ def dlt_assets(
         op_tags=op_tags,
         hooks=hooks,
         specs=specs,
+        check_specs=check_specs or None,
         pool=pool,
     )
 
@@ -231,10 +251,16 @@ def dlt_assets(
         op_tags=op_tags,
         hooks=hooks,
         specs=specs,
+        check_specs=check_specs or None,
         pool=pool,
         config_schema=config_schema(),
     )
     return decorate
+
+
+def _resource_name(spec: AssetSpec) -> Optional[str]:
+    value = spec.metadata.get(META_KEY_RESOURCE_NAME)
+    return getattr(value, "value", value)
 
 
 def _declares_config(fn: Callable[..., Any]) -> bool:

@@ -23,13 +23,9 @@ from dagster_dlt.dataset_access import (
     open_dataset,
     tables_by_root,
 )
-from dagster_dlt.errors import DagsterDltError
+from dagster_dlt.errors import DltCatalogError
 
 __all__ = ["CatalogDataset", "DltCatalog", "DltCatalogError"]
-
-
-class DltCatalogError(DagsterDltError):
-    """The catalog has no such dataset or asset."""
 
 
 @dataclass

@@ -17,7 +17,7 @@ from dlt.common.schema import Schema
 from dlt.common.schema.utils import get_nested_tables
 from dlt.pipeline.pipeline import Pipeline
 
-from dagster_dlt.errors import DagsterDltError
+from dagster_dlt.errors import DagsterDltError, DltDatasetNotLoadedError, DltTableNotFoundError
 
 __all__ = [
     "DltDataset",
@@ -28,18 +28,6 @@ __all__ = [
 ]
 
 DEFAULT_LOCK_TIMEOUT_SECONDS = 600.0
-
-
-class DltTableNotFoundError(DagsterDltError, ValueError):
-    """A table was asked for that the dataset does not have.
-
-    It is also a ``ValueError``, as dlt's own error is, so ``getattr(dataset, name, None)`` and
-    notebooks' attribute probing keep working.
-    """
-
-
-class DltDatasetNotLoadedError(DagsterDltError):
-    """The dataset, or the table asked for, has not been loaded yet."""
 
 
 LockFactory = Callable[[], AbstractContextManager[None]]

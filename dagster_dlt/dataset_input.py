@@ -20,7 +20,7 @@ from dagster_dlt.dataset_access import (
     DltRelation,
     open_dataset,
 )
-from dagster_dlt.errors import DagsterDltError
+from dagster_dlt.errors import DltInputError
 
 __all__ = ["INPUT_MISSING_OK_KEY", "INPUT_TABLE_KEY", "DltDatasetInputManager", "DltInputError"]
 
@@ -31,10 +31,6 @@ name (``orders__items``) or by the part after the asset's table (``items``)."""
 INPUT_MISSING_OK_KEY = "dagster_dlt/missing_ok"
 """``AssetIn`` metadata: when true, an upstream dlt asset that has loaded nothing yet gives
 ``None`` instead of failing, for reports over many tables of which some may not exist yet."""
-
-
-class DltInputError(DagsterDltError):
-    """An input cannot be read through ``DltDatasetInputManager`` (for example, not a dlt asset)."""
 
 
 class DltDatasetInputManager(ConfigurableIOManager):

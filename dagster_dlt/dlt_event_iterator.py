@@ -3,7 +3,7 @@
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, Optional, TypeVar
 
-from dagster import AssetKey, MetadataValue
+from dagster import AssetCheckResult, AssetKey, MetadataValue
 from dlt.common.pipeline import LoadInfo
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.pipeline.pipeline import Pipeline
@@ -69,6 +69,9 @@ class DltEventIterator(Iterator[T], Generic[T]):
 
         def enriched() -> Iterator[T]:
             for event in self:
+                if isinstance(event, AssetCheckResult):
+                    yield event  # checks carry their own metadata
+                    continue
                 extra = fetch(event)
                 yield (
                     event._replace(metadata={**(event.metadata or {}), **extra}) if extra else event

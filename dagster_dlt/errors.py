@@ -1,16 +1,24 @@
 """Exceptions raised by dagster-dlt. Each message says what went wrong and what to do about it."""
 
 from collections.abc import Mapping, Sequence
+from typing import Optional
 
 from dagster import DagsterError
 
 __all__ = [
     "DagsterDltError",
     "DestinationLockTimeout",
+    "DltCatalogError",
     "DltConfigurationError",
+    "DltContractViolationError",
+    "DltDatasetNotLoadedError",
+    "DltInputError",
     "DltLoadJobsFailedError",
+    "DltReadOnlyDatasetError",
     "DltRunConfigError",
     "DltSelectionError",
+    "DltTableNotFoundError",
+    "DltUnsupportedDataError",
 ]
 
 
@@ -65,3 +73,64 @@ def _last_line(message: str) -> str:
     # dlt stores the whole traceback as the failure message: its last line is the exception itself.
     stripped = [line for line in (message or "").strip().splitlines() if line.strip()]
     return stripped[-1].strip() if stripped else "(no message from dlt)"
+
+
+# Data access and saving (dataset_access.py, dataset_input.py, catalog.py, save.py).
+
+
+class DltTableNotFoundError(DagsterDltError, ValueError):
+    """A table was asked for that the dataset does not have.
+
+    It is also a ``ValueError``, as dlt's own error is, so ``getattr(dataset, name, None)`` and
+    notebooks' attribute probing keep working.
+    """
+
+
+class DltDatasetNotLoadedError(DagsterDltError):
+    """The dataset, or the table asked for, has not been loaded yet."""
+
+
+class DltInputError(DagsterDltError):
+    """An input cannot be read through ``DltDatasetInputManager`` (for example, not a dlt asset)."""
+
+
+class DltCatalogError(DagsterDltError):
+    """The catalog has no such dataset or asset."""
+
+
+class DltContractViolationError(DagsterDltError):
+    """Data broke its dataset's schema contract; nothing was written.
+
+    Attributes:
+        dataset: the dataset saved into.
+        table: the table that would have changed.
+        column: the column that would have changed, if any.
+        entity: ``tables``, ``columns`` or ``data_type``.
+        mode: the contract mode that refused the change (``freeze``, ...).
+    """
+
+    def __init__(
+        self, dataset: str, table: str, column: Optional[str], entity: str, mode: str
+    ) -> None:
+        self.dataset, self.table, self.column = dataset, table, column
+        self.entity, self.mode = entity, mode
+        what = f"column '{column}' of table '{table}'" if column else f"table '{table}'"
+        change = {
+            "tables": "a new table",
+            "columns": "a new column",
+            "data_type": "a column whose type changes",
+        }.get(entity, entity)
+        super().__init__(
+            f"Saving into dataset '{dataset}' broke its schema contract: {what} is {change}, "
+            f"and the contract on {entity} is '{mode}'. Nothing was written. Keep the data to "
+            f"the table's existing columns and types, or relax the contract on {entity} in "
+            f"WritableDataset(..., schema_contract=...) for dataset '{dataset}'."
+        )
+
+
+class DltReadOnlyDatasetError(DagsterDltError):
+    """A save was asked for into a dataset that does not take saves."""
+
+
+class DltUnsupportedDataError(DagsterDltError, TypeError):
+    """The object to save is of a type that cannot be saved."""

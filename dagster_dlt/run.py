@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from typing import Any, Optional, Union
 
 from dagster import (
+    AssetCheckResult,
     AssetKey,
     AssetMaterialization,
     DataVersion,
@@ -34,6 +35,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.pipeline import Pipeline
 
 from dagster_dlt import internals, recovery
+from dagster_dlt.checks import contract_violation, dlt_check_results
 from dagster_dlt.config_errors import configuration_problem, describe_config_problem
 from dagster_dlt.destinations import DestinationFacts
 from dagster_dlt.dlt_logs import forward_dlt_logs
@@ -46,7 +48,7 @@ from dagster_dlt.redaction import RedactingLogger, SecretRedactor, redacting
 
 __all__ = ["DltEventType", "DltRun"]
 
-DltEventType = Union[AssetMaterialization, MaterializeResult]
+DltEventType = Union[AssetMaterialization, MaterializeResult, AssetCheckResult]
 
 # pipeline.run arguments that choose the destination; the rest go to extract.
 _DESTINATION_ARGS = ("destination", "staging", "dataset_name", "credentials")
@@ -110,6 +112,7 @@ class DltRun:
         self.tables_by_key: dict[AssetKey, list[str]] = {}
         self.resumed: Optional[recovery.ResumedLoad] = None
         self.state_before: Optional[Mapping[str, Any]] = None
+        self.schema_before: Optional[dict[str, Any]] = None
         self.window_end: Optional[str] = None
         self.data_versions: dict[AssetKey, str] = {}
         self.finished = False
@@ -181,7 +184,14 @@ class DltRun:
                     self._lock = destination_lock(
                         self.destination, self.lock_timeout, self._owner()
                     )
-                    failure = self._run_steps(run_pipeline, isolation)
+                    try:
+                        failure = self._run_steps(run_pipeline, isolation)
+                    except Exception as stopped:
+                        # A contract violation stops dlt before anything loads: the contract
+                        # check records it, then the step fails.
+                        if contract_violation(stopped) is not None:
+                            yield from self._check_results(None, stopped)
+                        raise
                 yield from self._materializations(failure)
             except (DltLoadJobsFailedError, DltConfigurationError, PipelineStepFailed):
                 raise  # dlt finished with the package: it is published, not resumed
@@ -224,6 +234,7 @@ class DltRun:
                 )
             else:
                 yield AssetMaterialization(asset_key=key, metadata=metadata, partition=partition)
+        yield from self._check_results(facts, None)
         failed = facts.failed_tables
         if failed:
             raise DltLoadJobsFailedError(failed, facts.base["load_ids"]) from failure
@@ -241,6 +252,9 @@ class DltRun:
                 # With no data, run() only sets the destination and restores state from it.
                 pipeline.run(None, **where)
                 self.state_before = copy.deepcopy(_state(pipeline))
+                schema_name = self.source.schema.name
+                if schema_name in pipeline.schema_names:
+                    self.schema_before = pipeline.schemas[schema_name].to_dict()
                 if isolation.own is not None and self.destination is not None:
                     self.resumed = recovery.repair(
                         isolation,
@@ -274,6 +288,34 @@ class DltRun:
                 self.load_info = failure.step_info
                 return failure
             raise
+
+    def _check_results(
+        self, facts: Optional[RunFacts], failure: Optional[BaseException]
+    ) -> Iterator[AssetCheckResult]:
+        """The selected schema-drift and contract checks of this run's assets."""
+        if not self.as_asset:
+            return
+        selected = self.context.selected_asset_check_keys
+        if not selected:
+            return
+        resources = self.source.selected_resources
+        if facts is None and self.run_pipeline is not None and self.destination is not None:
+            # Stopped before loading: the schema dlt extracted still tells which table broke.
+            facts = RunFacts.collect(
+                self.run_pipeline, None, self.source.schema.name, {}, self.destination
+            )
+        tables_by_key = {
+            key: (facts.tables_of(resources[name]) if facts else [])
+            for key, name in self.names_by_key.items()
+        }
+        after = facts.schema if facts is not None and failure is None else None
+        yield from dlt_check_results(
+            before=self.schema_before,
+            after=after,
+            tables_by_key=tables_by_key,
+            selected=selected,
+            failure=failure,
+        )
 
     def _data_versions(self, facts: RunFacts) -> dict[AssetKey, str]:
         """Each asset's data version, from what its tables hold (see ``RunFacts.data_version``).

@@ -22,7 +22,12 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.pipeline import Pipeline
 
 from dagster_dlt.dataset_access import DEFAULT_LOCK_TIMEOUT_SECONDS, single_writer_lock_factory
-from dagster_dlt.errors import DagsterDltError
+from dagster_dlt.errors import (
+    DagsterDltError,
+    DltContractViolationError,
+    DltReadOnlyDatasetError,
+    DltUnsupportedDataError,
+)
 from dagster_dlt.metadata import RunFacts
 
 __all__ = [
@@ -39,44 +44,6 @@ __all__ = [
 CONTRACT_MODES = ("evolve", "freeze", "discard_row", "discard_value")
 CONTRACT_ENTITIES = ("tables", "columns", "data_type")
 SUPPORTED_DATA = ("pandas.DataFrame", "pyarrow.Table", "pyarrow.RecordBatch", "list of dicts")
-
-
-class DltContractViolationError(DagsterDltError):
-    """Data broke its dataset's schema contract; nothing was written.
-
-    Attributes:
-        dataset: the dataset saved into.
-        table: the table that would have changed.
-        column: the column that would have changed, if any.
-        entity: ``tables``, ``columns`` or ``data_type``.
-        mode: the contract mode that refused the change (``freeze``, ...).
-    """
-
-    def __init__(
-        self, dataset: str, table: str, column: Optional[str], entity: str, mode: str
-    ) -> None:
-        self.dataset, self.table, self.column = dataset, table, column
-        self.entity, self.mode = entity, mode
-        what = f"column '{column}' of table '{table}'" if column else f"table '{table}'"
-        change = {
-            "tables": "a new table",
-            "columns": "a new column",
-            "data_type": "a column whose type changes",
-        }.get(entity, entity)
-        super().__init__(
-            f"Saving into dataset '{dataset}' broke its schema contract: {what} is {change}, "
-            f"and the contract on {entity} is '{mode}'. Nothing was written. Keep the data to "
-            f"the table's existing columns and types, or relax the contract on {entity} in "
-            f"WritableDataset(..., schema_contract=...) for dataset '{dataset}'."
-        )
-
-
-class DltReadOnlyDatasetError(DagsterDltError):
-    """A save was asked for into a dataset that does not take saves."""
-
-
-class DltUnsupportedDataError(DagsterDltError, TypeError):
-    """The object to save is of a type that cannot be saved."""
 
 
 def validate_contract(contract: TSchemaContract) -> TSchemaContract:

@@ -733,19 +733,20 @@ def test_after_the_load_the_load_info_and_the_dataset_are_reachable(example_api:
 
 
 def snippets_used_by_tests() -> set[str]:
-    """The snippets this module loads (modules) or reads (other files), from its own source."""
-    tree = ast.parse(Path(__file__).read_text())
+    """The snippets the test modules load (``load_snippet``) or read (``snippet_text``), read
+    from their source: this module and the feature-specific ones (test_data_access_docs.py...)."""
     used = set()
-    for node in ast.walk(tree):
-        if not (
-            isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
-        ):
-            continue
-        name = getattr(node.func, "id", None)
-        if name == "load_snippet":
-            used.add(f"{node.args[0].value}.py")
-        elif name == "snippet_text":
-            used.add(node.args[0].value)
+    for path in sorted((REPO / "tests").glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (
+                isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+            ):
+                continue
+            name = getattr(node.func, "id", None)
+            if name == "load_snippet":
+                used.add(f"{node.args[0].value}.py")
+            elif name == "snippet_text":
+                used.add(node.args[0].value)
     return used
 
 

@@ -7,8 +7,7 @@ import time
 import pytest
 from dagster import AssetExecutionContext, materialize
 
-from dagster_dlt import DagsterDltResource, dlt_assets
-from dagster_dlt import DestinationLockTimeout
+from dagster_dlt import DagsterDltResource, DestinationLockTimeout, dlt_assets
 from tests.dlt_fixtures import count_rows, shop
 
 HOLD_LOCK = """
