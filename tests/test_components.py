@@ -517,3 +517,12 @@ def test_filesystem_template_reads_its_bucket_url_when_the_run_starts(
         assert materialize([assets_def]).success
 
     assert count_rows(tmp_path / "warehouse.duckdb", "filesystem", "csv_files") == 3
+
+
+def test_checks_are_on_by_default_and_each_can_be_turned_off_in_yaml(duckdb_path: Path):
+    with component_defs(shop_loads(duckdb_path), defs_yaml(load())) as defs:
+        checks = {spec.name for spec in only_assets_def(defs).check_specs}
+        assert checks == {"dlt_schema_drift"}  # the shop's resources have no contract
+    yaml_text = defs_yaml(load(schema_drift_check=False, contract_check=False))
+    with component_defs(shop_loads(duckdb_path), yaml_text) as defs:
+        assert list(only_assets_def(defs).check_specs) == []

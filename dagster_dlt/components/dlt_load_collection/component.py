@@ -115,6 +115,9 @@ class DltLoadSpecModel(Resolvable):
         include_metadata: ``row_count`` adds each table's total rows to every materialization;
             ``column_metadata`` is accepted for symmetry with the dbt and sling components: the
             column schema is always reported.
+        schema_drift_check: give every asset a ``dlt_schema_drift`` check (on by default).
+        contract_check: give assets with a schema contract a ``dlt_schema_contract`` check (on
+            by default).
     """
 
     pipeline: Annotated[
@@ -170,6 +173,8 @@ class DltLoadSpecModel(Resolvable):
     ] = None
     op: Optional[OpSpec] = None
     include_metadata: list[MetadataAddon] = field(default_factory=list)
+    schema_drift_check: bool = True
+    contract_check: bool = True
 
 
 @dataclass(frozen=True)
@@ -320,6 +325,8 @@ class DltLoadCollectionComponent(Component, Resolvable):
             backfill_policy=op.backfill_policy or spec.backfill_policy,
             op_tags=op.tags,
             pool=op.pool,
+            schema_drift_check=spec.schema_drift_check,
+            contract_check=spec.contract_check,
         )
         def _assets(context: AssetExecutionContext):
             yield from self.execute(context, self.dlt_pipeline_resource)
