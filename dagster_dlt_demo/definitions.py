@@ -57,28 +57,34 @@ github_schedule = ScheduleDefinition(
     default_status=DefaultScheduleStatus.STOPPED,
 )
 
-# The defs folder, as load_from_defs_folder would load it in a dg project; the repository's
-# pyproject.toml is not one, so the tree is built from the module.
-# Dagster warns that its own defs-folder loading is in preview: not the demo's to act on.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", category=PreviewWarning)
-    warnings.simplefilter("ignore", category=BetaWarning)
-    _components = ComponentTree.from_module(
-        defs_module=dagster_dlt_demo.defs, project_root=Path(__file__).resolve().parents[1]
-    ).build_defs()
 
-_python_defs = Definitions(
-    assets=[
-        *gharchive_upstream,
-        gharchive_assets,
-        *github_upstream,
-        github_assets,
-        events_per_repo_per_day,
-        top_contributors,
-    ],
-    jobs=[gharchive_job, github_job],
-    schedules=[gharchive_schedule, github_schedule],
-    resources={"dlt": DagsterDltResource()},
-)
+def _components() -> Definitions:
+    """The defs folder, as load_from_defs_folder would load it in a dg project; the repository's
+    pyproject.toml is not one, so the tree is built from the module."""
+    # Dagster warns that its own defs-folder loading is in preview: not the demo's to act on.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=PreviewWarning)
+        warnings.simplefilter("ignore", category=BetaWarning)
+        return ComponentTree.from_module(
+            defs_module=dagster_dlt_demo.defs, project_root=Path(__file__).resolve().parents[1]
+        ).build_defs()
 
-defs = Definitions.merge(_python_defs, _components)
+
+def _python_defs() -> Definitions:
+    return Definitions(
+        assets=[
+            *gharchive_upstream,
+            gharchive_assets,
+            *github_upstream,
+            github_assets,
+            events_per_repo_per_day,
+            top_contributors,
+        ],
+        jobs=[gharchive_job, github_job],
+        schedules=[gharchive_schedule, github_schedule],
+        resources={"dlt": DagsterDltResource()},
+    )
+
+
+# One Definitions object at module scope: the dagster CLI's -m finds it without -a.
+defs = Definitions.merge(_python_defs(), _components())

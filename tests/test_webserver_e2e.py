@@ -32,7 +32,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 LOCATION = "dagster_dlt_demo"
 REPOSITORY = "__repository__"
-GROUPS = ("gharchive", "github", "reports")
+GROUPS = ("gharchive", "github", "reports", "shop")
 DAY = "2024-01-02"
 RUN_TIMEOUT_SECONDS = 180.0
 INSTALL_CHROMIUM = (
@@ -566,7 +566,17 @@ def test_the_lineage_runs_from_sources_through_dlt_assets_to_reports(
         *github,
         "events_per_repo_per_day",
         "top_contributors",
+        # The components demo: defs/shop/defs.yaml loads a SQLite database with sql_database.
+        "sql_database_customers",
+        "sql_database_orders",
+        "shop/customers",
+        "shop/orders",
     }
+    for table in ("customers", "orders"):
+        node = nodes[f"shop/{table}"]
+        assert node["groupName"] == "shop"
+        assert _paths(node["dependencyKeys"]) == {f"sql_database_{table}"}
+        assert "shop_job" in node["jobNames"]
     source = nodes["gharchive_events"]
     assert (source["groupName"], source["isMaterializable"]) == ("gharchive", False)
     assert set(source["kinds"]) == {"github"}
@@ -607,7 +617,9 @@ def test_jobs_and_schedules_are_ready_to_switch_on(webserver: DagsterWebserver) 
     selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
     repository = webserver.graphql(query, {"selector": selector})["repositoryOrError"]
 
-    assert {"gharchive_job", "github_job"} <= {job["name"] for job in repository["jobs"]}
+    assert {"gharchive_job", "github_job", "shop_job"} <= {
+        job["name"] for job in repository["jobs"]
+    }
     schedules = {s["name"]: s for s in repository["schedules"]}
     assert schedules["gharchive_daily"]["pipelineName"] == "gharchive_job"
     assert schedules["github_daily"]["pipelineName"] == "github_job"
