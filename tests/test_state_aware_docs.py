@@ -15,9 +15,11 @@ from typing import Any, Optional
 import duckdb
 from dagster import (
     AssetKey,
+    AutomationCondition,
     DagsterInstance,
     Definitions,
     EvaluateAutomationConditionsResult,
+    asset,
     define_asset_job,
     evaluate_automation_conditions,
     materialize,
@@ -76,37 +78,50 @@ class Ticks:
 
 def test_the_report_is_requested_only_after_loads_that_changed_the_orders():
     snippet = load_snippet("state_aware_downstream")
+
+    # The same report under eager(), for the page's comparison.
+    @asset(deps=[ORDERS], automation_condition=AutomationCondition.eager())
+    def eager_report() -> None: ...
+
     drop("001.jsonl", (1, "paid", "2024-01-01T10:00:00"), (2, "open", "2024-01-01T11:00:00"))
-    assets = [snippet.orders_assets, snippet.orders_by_status]
+    assets = [snippet.orders_assets, snippet.orders_by_status, eager_report]
     resources = dict(snippet.defs.resources)
+    reports = [REPORT, eager_report.key]
     with DagsterInstance.ephemeral() as instance:
-        ticks = Ticks(snippet.defs, instance)
-        assert ticks.tick().get_num_requested(REPORT) == 0  # the orders were never loaded
+        ticks = Ticks(Definitions(assets=assets, resources=resources), instance)
+
+        def requested() -> tuple[int, int]:
+            tick = ticks.tick()
+            return tick.get_num_requested(REPORT), tick.get_num_requested(eager_report.key)
 
         def load() -> dict[str, Any]:
             result = materialize(assets, selection=[ORDERS], resources=resources, instance=instance)
             return metadata_of(result, ORDERS)
 
         def report() -> None:
-            materialize(assets, selection=[REPORT], resources=resources, instance=instance)
+            materialize(assets, selection=reports, resources=resources, instance=instance)
+
+        assert requested() == (0, 0)  # the orders were never loaded
 
         first = load()
         assert first["rows_loaded"] == 2
-        assert ticks.tick().get_num_requested(REPORT) == 1
+        assert requested() == (1, 1)
         report()
-        assert ticks.tick().get_num_requested(REPORT) == 0
+        assert requested() == (0, 0)
 
         # Nothing new in the folder: the load materializes, with the same data version.
         again = load()
         assert again["rows_loaded"] == 0
         assert again["data_version"] == first["data_version"]
-        assert ticks.tick().get_num_requested(REPORT) == 0
+        assert requested() == (0, 1)  # only eager() rebuilds
+        report()
+        assert requested() == (0, 0)
 
         drop("002.jsonl", (3, "paid", "2024-01-02T09:00:00"))
         third = load()
         assert third["rows_loaded"] == 1
         assert third["data_version"] != first["data_version"]
-        assert ticks.tick().get_num_requested(REPORT) == 1
+        assert requested() == (1, 1)
 
 
 def test_each_materialization_shows_the_incremental_cursor_and_the_dlt_schema(tmp_path: Path):
