@@ -15,7 +15,6 @@ from dagster import (
     DagsterInstance,
     DataVersion,
     Definitions,
-    EvaluateAutomationConditionsResult,
     MaterializeResult,
     asset,
     define_asset_job,
@@ -50,7 +49,7 @@ class Ticks:
     def __init__(self, defs: Definitions, instance: DagsterInstance) -> None:
         self.defs, self.instance, self.cursor = defs, instance, None
 
-    def tick(self) -> EvaluateAutomationConditionsResult:
+    def tick(self) -> Any:
         result = evaluate_automation_conditions(
             defs=self.defs, instance=self.instance, cursor=self.cursor
         )

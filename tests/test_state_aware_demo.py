@@ -20,7 +20,6 @@ from dagster import (
     AssetKey,
     DagsterInstance,
     Definitions,
-    EvaluateAutomationConditionsResult,
     define_asset_job,
     evaluate_automation_conditions,
     materialize,
@@ -73,7 +72,7 @@ class Demo:
         ]
 
     def tick(self) -> dict[AssetKey, set[Optional[str]]]:
-        result: EvaluateAutomationConditionsResult = evaluate_automation_conditions(
+        result = evaluate_automation_conditions(
             defs=self.defs, instance=self.instance, cursor=self.cursor
         )
         self.cursor = result.cursor

@@ -18,7 +18,6 @@ from dagster import (
     AutomationCondition,
     DagsterInstance,
     Definitions,
-    EvaluateAutomationConditionsResult,
     asset,
     define_asset_job,
     evaluate_automation_conditions,
@@ -68,7 +67,7 @@ class Ticks:
         self.instance = instance
         self.cursor: Optional[Any] = None
 
-    def tick(self) -> EvaluateAutomationConditionsResult:
+    def tick(self) -> Any:
         result = evaluate_automation_conditions(
             defs=self.defs, instance=self.instance, cursor=self.cursor
         )
