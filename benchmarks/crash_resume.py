@@ -15,7 +15,7 @@ and no dead run's directory may be left; the benchmark fails otherwise.
 batch of 1,000 rows, as ``CRASH_SOURCE_DELAY``; the benchmark refuses it if tests/crash_defs.py
 does not read that variable.
 
-Usage: python -m benchmarks.crash_resume [--ids 100000] [--rounds 5] [--source-delay 0] [--quick]
+Usage: python -m benchmarks.crash_resume [--ids 50000] [--rounds 5] [--source-delay 0] [--quick]
 
 --quick runs one tiny round (for checking that the script runs, not for figures).
 """
@@ -132,7 +132,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--ids", type=int, default=100_000, help="ids per table")
+    parser.add_argument("--ids", type=int, default=50_000, help="ids per table")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
         "--source-delay",
