@@ -18,6 +18,7 @@ Example:
 """
 
 from dagster_dlt.asset_decorator import build_dlt_asset_specs, dlt_assets
+from dagster_dlt.automation import observe_files, on_new_data
 from dagster_dlt.catalog import CatalogDataset, DltCatalog
 from dagster_dlt.dataset_access import DltDataset, DltRelation, open_dataset
 from dagster_dlt.dataset_input import (
@@ -82,6 +83,8 @@ __all__ = [
     "__version__",
     "build_dlt_asset_specs",
     "dlt_assets",
+    "observe_files",
+    "on_new_data",
     "open_dataset",
     "single_writer_lock",
 ]

@@ -22,6 +22,7 @@ from dagster import (
 
 import dagster_dlt_demo.defs
 from dagster_dlt import DagsterDltResource
+from dagster_dlt_demo.automation import gharchive_automation, observed_upstream, state_aware
 from dagster_dlt_demo.gharchive_assets import gharchive_assets, gharchive_upstream
 from dagster_dlt_demo.github_assets import github_assets, github_upstream
 from dagster_dlt_demo.reports import events_per_repo_per_day, top_contributors
@@ -73,15 +74,15 @@ def _components() -> Definitions:
 def _python_defs() -> Definitions:
     return Definitions(
         assets=[
-            *gharchive_upstream,
-            gharchive_assets,
+            # The GH Archive files, observed; loads and reports run when their upstream changed.
+            *observed_upstream(gharchive_upstream),
+            *state_aware(gharchive_assets, events_per_repo_per_day, top_contributors),
             *github_upstream,
             github_assets,
-            events_per_repo_per_day,
-            top_contributors,
         ],
         jobs=[gharchive_job, github_job],
         schedules=[gharchive_schedule, github_schedule],
+        sensors=[gharchive_automation],
         resources={"dlt": DagsterDltResource()},
     )
 
