@@ -221,7 +221,7 @@ def dlt_assets(
     if isinstance(partitions_def, TimeWindowPartitionsDefinition) and backfill_policy is None:
         # One dlt run over the whole range is far cheaper than one run per partition.
         backfill_policy = BackfillPolicy.single_run()
-    decorator = multi_asset(
+    options: dict[str, Any] = dict(
         name=name,
         group_name=group_name,
         can_subset=True,
@@ -237,24 +237,12 @@ def dlt_assets(
     def decorate(fn: Callable[..., Any]) -> AssetsDefinition:
         # A function that declares its own config keeps it (subclass DltRunConfig to combine);
         # otherwise the op takes the run configuration.
-        chosen = decorator if _declares_config(fn) else with_run_config
+        extra = {} if _declares_config(fn) else {"config_schema": config_schema()}
+        decorator = multi_asset(**options, **extra)
         # Dagster builds one output per asset here: as allocation-heavy as building the specs.
         with paused_gc():
-            return chosen(fn)
+            return decorator(fn)
 
-    with_run_config = multi_asset(
-        name=name,
-        group_name=group_name,
-        can_subset=True,
-        partitions_def=partitions_def,
-        backfill_policy=backfill_policy,
-        op_tags=op_tags,
-        hooks=hooks,
-        specs=specs,
-        check_specs=check_specs or None,
-        pool=pool,
-        config_schema=config_schema(),
-    )
     return decorate
 
 

@@ -19,6 +19,8 @@ COLUMN_SCHEMA = "dagster/column_schema"
 ROW_COUNT = "dagster/row_count"
 PARTITION_ROW_COUNT = "dagster/partition_row_count"
 STORAGE_KIND = "dagster/storage_kind"
+# The tag Dagster stores a materialization's data version under.
+DATA_VERSION_TAG = "dagster/data_version"
 
 # Materialization metadata keys.
 ROWS_LOADED = "rows_loaded"
@@ -40,6 +42,7 @@ INCREMENTAL_CURSORS = "incremental_cursors"
 __all__ = [
     "COLUMN_SCHEMA",
     "DATASET_NAME",
+    "DATA_VERSION_TAG",
     "DESTINATION_NAME",
     "DESTINATION_TYPE",
     "FINISHED_AT",

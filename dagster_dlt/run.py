@@ -34,6 +34,7 @@ from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.pipeline import Pipeline
 
+from dagster_dlt import constants as k
 from dagster_dlt import internals, recovery
 from dagster_dlt.checks import contract_violation, dlt_check_results
 from dagster_dlt.config_errors import configuration_problem, describe_config_problem
@@ -237,7 +238,7 @@ class DltRun:
         yield from self._check_results(facts, None)
         failed = facts.failed_tables
         if failed:
-            raise DltLoadJobsFailedError(failed, facts.base["load_ids"]) from failure
+            raise DltLoadJobsFailedError(failed, facts.base[k.LOAD_IDS]) from failure
         if failure is not None:
             raise failure
 
@@ -334,7 +335,7 @@ class DltRun:
                 continue
             rows = sum(self.row_counts.get(t, 0) for t in self.tables_by_key.get(key, []))
             previous = None if rows else _previous_data_version(self.context, key)
-            loads = facts.base.get("load_ids") or []
+            loads = facts.base.get(k.LOAD_IDS) or []
             versions[key] = previous or facts.data_version(
                 resources[name], {t: loads[-1] if loads else None for t in tables}
             )
@@ -389,7 +390,7 @@ def _previous_data_version(context: OpExecutionContext, key: AssetKey) -> Option
     except Exception:
         return None
     materialization = event.asset_materialization if event else None
-    return materialization.tags.get("dagster/data_version") if materialization else None
+    return materialization.tags.get(k.DATA_VERSION_TAG) if materialization else None
 
 
 def _has_pending(pipeline: Pipeline) -> bool:

@@ -18,6 +18,22 @@ def dagster_cli() -> str:
     return str(Path(sys.executable).with_name("dagster"))
 
 
+def process_env(workdir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `dagster` or `dlt` CLI process of a test: its own Dagster home (made
+    here) and dlt data dir under ``workdir``, this repository importable, dlt's telemetry off."""
+    home = workdir / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.update(
+        DAGSTER_HOME=str(home),
+        DLT_DATA_DIR=str(workdir / "dlt_data"),
+        PYTHONPATH=str(REPO),
+        RUNTIME__DLTHUB_TELEMETRY="false",
+        **extra,
+    )
+    return env
+
+
 def cli_env(
     workdir: Path, destination: str, target: Path, rows_per_day: Optional[int] = None
 ) -> dict[str, str]:

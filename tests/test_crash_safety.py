@@ -16,7 +16,7 @@ from typing import Optional
 import duckdb
 import pytest
 
-from tests.parallel_cli import REPO, dagster_cli
+from tests.parallel_cli import REPO, dagster_cli, process_env
 
 pytestmark = pytest.mark.slow
 
@@ -25,13 +25,9 @@ TABLES = ("append_ids", "merge_ids", "replace_ids")
 
 
 def environment(tmp_path: Path, destination: str, disposition: str = "all") -> dict[str, str]:
-    env = dict(os.environ)
     target = tmp_path / ("lake" if destination == "filesystem" else "crash.duckdb")
-    env.update(
-        DAGSTER_HOME=str(tmp_path / "dagster_home"),
-        DLT_DATA_DIR=str(tmp_path / "dlt_data"),
-        PYTHONPATH=str(REPO),
-        RUNTIME__DLTHUB_TELEMETRY="false",
+    return process_env(
+        tmp_path,
         CRASH_TARGET=str(target),
         CRASH_DESTINATION=destination,
         CRASH_DISPOSITION=disposition,
@@ -40,8 +36,6 @@ def environment(tmp_path: Path, destination: str, disposition: str = "all") -> d
         DATA_WRITER__FILE_MAX_ITEMS="1000",
         LOAD__WORKERS="1",
     )
-    (tmp_path / "dagster_home").mkdir(exist_ok=True)
-    return env
 
 
 def materialize(

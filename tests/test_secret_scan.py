@@ -2,7 +2,6 @@
 passing run, the event log, the compute logs and the CLI's output hold no occurrence of it."""
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from dagster import DagsterInstance, serialize_value
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.parallel_cli import REPO, dagster_cli
+from tests.parallel_cli import REPO, dagster_cli, process_env
 
 pytestmark = pytest.mark.slow
 
@@ -39,13 +38,8 @@ def test_the_token_is_nowhere_in_event_log_compute_logs_or_cli_output(
 ):
     serve(httpserver, mode, accept)
     home = tmp_path / "dagster_home"
-    home.mkdir()
-    env = dict(os.environ)
-    env.update(
-        DAGSTER_HOME=str(home),
-        DLT_DATA_DIR=str(tmp_path / "dlt_data"),
-        PYTHONPATH=str(REPO),
-        RUNTIME__DLTHUB_TELEMETRY="false",
+    env = process_env(
+        tmp_path,
         SECRET_MODE=mode,
         SECRET_TARGET=str(tmp_path / "secret.duckdb"),
         SOURCES__SECRET_API__BASE_URL=httpserver.url_for("").rstrip("/"),

@@ -1,7 +1,6 @@
 """State-aware runs: a dlt asset's data version changes only when the run changed its tables, and
 its materialization shows dlt's state (incremental cursors, schema name and version hash)."""
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from dagster import (
     materialize,
 )
 
-from tests.parallel_cli import REPO, dagster_cli
+from tests.parallel_cli import REPO, dagster_cli, process_env
 
 ENTRIES = AssetKey("dlt_feed_entries")
 REPORT = AssetKey("feed_report")
@@ -118,15 +117,7 @@ def test_materializations_show_the_cursor_and_the_schema(state_env, monkeypatch)
 def test_data_versions_need_no_state_in_the_process(tmp_path):
     """The same three runs as separate `dagster asset materialize` processes."""
     home = tmp_path / "dagster_home"
-    home.mkdir()
-    env = dict(os.environ)
-    env.update(
-        DAGSTER_HOME=str(home),
-        DLT_DATA_DIR=str(tmp_path / "dlt_data"),
-        PYTHONPATH=str(REPO),
-        RUNTIME__DLTHUB_TELEMETRY="false",
-        STATE_TARGET=str(tmp_path / "feed.duckdb"),
-    )
+    env = process_env(tmp_path, STATE_TARGET=str(tmp_path / "feed.duckdb"))
     versions = []
     for ids in ("10", "10", "15"):
         env["STATE_IDS"] = ids
