@@ -17,6 +17,7 @@ from dlt.common.schema import Schema
 from dlt.common.schema.utils import get_nested_tables
 from dlt.pipeline.pipeline import Pipeline
 
+from dagster_dlt import internals
 from dagster_dlt.errors import DagsterDltError, DltDatasetNotLoadedError, DltTableNotFoundError
 
 __all__ = [
@@ -122,12 +123,12 @@ class DltRelation(dlt.Relation):
     @property
     def dataset(self) -> "DltDataset":
         """The dataset this relation reads from."""
-        return self._dataset  # type: ignore[return-value]
+        return internals.relation_dataset(self)  # type: ignore[no-any-return]
 
     @property
     def table_name(self) -> Optional[str]:
         """The table this relation reads, or ``None`` for a query."""
-        return self._table_name
+        return internals.relation_table_name(self)
 
     def query(self, sql: str) -> "DltRelation":
         """A lazy relation over ``sql`` in the destination's dialect; table names are the
@@ -137,18 +138,19 @@ class DltRelation(dlt.Relation):
     def nested(self, name: str) -> "DltRelation":
         """A nested table of this table, by its full name (``orders__items``) or by the part after
         this table's name (``items``)."""
-        if self._table_name is None:
+        table_name = self.table_name
+        if table_name is None:
             raise DltTableNotFoundError(
                 "nested() needs a relation on a table, not on a query: call it on the input or on "
                 "dataset.table(...)."
             )
-        nested = self.dataset.nested_tables(self._table_name)
-        prefix = self._table_name + "__"
+        nested = self.dataset.nested_tables(table_name)
+        prefix = table_name + "__"
         for candidate in (name, prefix + name):
             if candidate in nested:
                 return self.dataset.table(candidate)
         raise DltTableNotFoundError(
-            f"Table '{self._table_name}' of dataset '{self.dataset.dataset_name}' has no nested "
+            f"Table '{table_name}' of dataset '{self.dataset.dataset_name}' has no nested "
             f"table '{name}'. Its nested tables: "
             f"{', '.join(t.removeprefix(prefix) for t in nested) or 'none'}."
         )
@@ -279,14 +281,14 @@ class DltDataset(dlt.Dataset):
 
     def describe_location(self) -> str:
         """Where the dataset lives, without credentials (see ``destination_location``)."""
-        return destination_location(self._destination, self.destination_client)
+        return destination_location(internals.dataset_destination(self), self.destination_client)
 
     def _unknown_table(self, table_name: str) -> DagsterDltError:
         if not self.loaded:
             return DltDatasetNotLoadedError(
                 f"Dataset '{self.dataset_name}' has no table '{table_name}': dlt pipeline "
                 f"'{self.pipeline_name}' has not loaded it yet (no stored schema "
-                f"'{self.schema.name}' with data on {self._destination.destination_name}). "
+                f"'{self.schema.name}' with data on {internals.dataset_destination(self).destination_name}). "
                 "Materialize the upstream dlt asset first."
             )
         return DltTableNotFoundError(

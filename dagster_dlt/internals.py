@@ -35,9 +35,12 @@ __all__ = [
     "LookupTraces",
     "active_pipeline",
     "copy_pipeline",
+    "dataset_destination",
     "external_schedule_interval",
     "is_dagster_log_capture",
     "reactivate",
+    "relation_dataset",
+    "relation_table_name",
     "resource_steps",
     "root_resource_name",
     "syncs_state",
@@ -154,3 +157,19 @@ def is_dagster_log_capture(handler: logging.Handler) -> bool:
     except ImportError:  # moved in a later Dagster: fall back to the name
         return type(handler).__name__ == "DagsterLogHandler"
     return isinstance(handler, DagsterLogHandler)
+
+
+def relation_dataset(relation: Any) -> Any:
+    """The ``dlt.Dataset`` a ``dlt.Relation`` reads from. Non-public: ``Relation._dataset``."""
+    return relation._dataset
+
+
+def relation_table_name(relation: Any) -> Optional[str]:
+    """The table a ``dlt.Relation`` reads (``None`` for a query). Non-public:
+    ``Relation._table_name``."""
+    return relation._table_name
+
+
+def dataset_destination(dataset: Any) -> Any:
+    """The destination of a ``dlt.Dataset``. Non-public: ``Dataset._destination``."""
+    return dataset._destination

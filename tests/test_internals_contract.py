@@ -153,3 +153,25 @@ def test_state_syncing_destinations_are_recognised(make_pipeline, tmp_path):
             )
             is False
         )
+
+
+def test_a_relation_knows_its_dataset_and_table_and_a_dataset_its_destination(make_pipeline):
+    pipeline = make_pipeline()
+    pipeline.run(shop())
+    with contract("dlt.Relation keeps ._dataset and ._table_name, dlt.Dataset keeps ._destination"):
+        dataset = pipeline.dataset()
+        relation = dataset.table("customers")
+        assert internals.relation_dataset(relation) is dataset
+        assert internals.relation_table_name(relation) == "customers"
+        assert internals.relation_table_name(dataset.query("SELECT 1")) is None
+        assert internals.dataset_destination(dataset).destination_name == "duckdb"
+
+
+def test_dagsters_log_capture_handler_is_recognised():
+    import logging
+
+    with contract("dagster._core.log_manager.DagsterLogHandler is the managed loggers' handler"):
+        from dagster._core.log_manager import DagsterLogHandler
+
+        assert internals.is_dagster_log_capture(DagsterLogHandler.__new__(DagsterLogHandler))
+        assert not internals.is_dagster_log_capture(logging.StreamHandler())
