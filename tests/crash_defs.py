@@ -7,6 +7,8 @@ Environment (set by tests/test_crash_safety.py):
 - ``CRASH_DISPOSITION``: ``incremental`` for one incremental table; otherwise three tables, one
   per write disposition (append, merge, replace);
 - ``CRASH_IDS``: how many ids each resource yields (0..N-1);
+- ``CRASH_SOURCE_DELAY``: seconds the source sleeps per batch of 1,000 rows
+  (benchmarks/crash_resume.py);
 - ``CRASH_AT``: where to stop: ``extract:<rows>`` (inside the source, after that many rows),
   ``normalize`` (extract done), ``load:<jobs>`` (after that many completed load jobs);
 - ``CRASH_MARKER``: a file written when that point is reached. The process then stops itself with
@@ -16,6 +18,7 @@ Environment (set by tests/test_crash_safety.py):
 
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -70,6 +73,7 @@ def _ids() -> Iterator[list[dict[str, Any]]]:
     for start in range(0, n, 1000):
         if stop_after is not None and start >= stop_after:
             _stop_here(f"mid-extract after {start} rows")
+        time.sleep(float(os.environ.get("CRASH_SOURCE_DELAY", "0")))  # a slow API
         yield [
             {"id": str(i), "n": i, "payload": "x" * 20} for i in range(start, min(n, start + 1000))
         ]
