@@ -64,3 +64,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # (fakesnow, cryptography, the dg CLI): leave them out of collection there.
 if importlib.util.find_spec("fakesnow") is None:
     collect_ignore = [f"{module}.py" for module in sorted(EXTENDED_MODULES)]
+
+
+@pytest.fixture(autouse=True)
+def no_active_pipeline_between_tests():
+    """Leave no dlt pipeline active after a test: dlt creates a source's schema with the active
+    pipeline's destination capabilities, so a @dlt.destination sink left active by one test would
+    give the next test's sources max_table_nesting=0 (no nested tables)."""
+    yield
+    from dagster_dlt import internals
+
+    internals.reactivate(None)

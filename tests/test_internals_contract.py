@@ -153,6 +153,9 @@ def test_state_syncing_destinations_are_recognised(make_pipeline, tmp_path):
             )
             is False
         )
+    # dlt.pipeline() made the sink pipeline the active one, and dlt gives sources created while
+    # it is active its max_table_nesting of 0: leave no pipeline active for the next test.
+    internals.reactivate(None)
 
 
 def test_a_relation_knows_its_dataset_and_table_and_a_dataset_its_destination(make_pipeline):
