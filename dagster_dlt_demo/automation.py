@@ -13,9 +13,10 @@ changed the event tables.
 these definitions does no I/O: the folder is read when it is observed.
 """
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Union
+from typing import Any, Union
 
 from dagster import (
     AssetsDefinition,
@@ -23,6 +24,7 @@ from dagster import (
     AssetSpec,
     AutomationCondition,
     AutomationConditionSensorDefinition,
+    BetaWarning,
     DefaultSensorStatus,
     ObserveResult,
     SourceAsset,
@@ -77,6 +79,13 @@ def _observed(spec: AssetSpec, folder: Path) -> SourceAsset:
     def observe() -> ObserveResult:
         return observe_files(folder, GHARCHIVE_FILES)
 
+    # Observable source assets are a Dagster beta: not the demo's warning to show.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BetaWarning)
+        return _observable(spec, observe)
+
+
+def _observable(spec: AssetSpec, observe: Any) -> SourceAsset:
     return observable_source_asset(
         key=spec.key,
         group_name=spec.group_name,
@@ -104,10 +113,15 @@ def state_aware(*assets_defs: AssetsDefinition) -> list[AssetsDefinition]:
     ]
 
 
+with warnings.catch_warnings():
+    # include_sources is a Dagster beta parameter: not the demo's warning to show.
+    warnings.simplefilter("ignore", BetaWarning)
+    _targets = AssetSelection.groups(gharchive_assets.GROUP, reports.GROUP, include_sources=True)
+
 gharchive_automation = AutomationConditionSensorDefinition(
     "gharchive_automation",
     # The observable source too, so that this sensor, not Dagster's default one, observes it.
-    target=AssetSelection.groups(gharchive_assets.GROUP, reports.GROUP, include_sources=True),
+    target=_targets,
     default_status=DefaultSensorStatus.STOPPED,
     description=(
         "Observes the GH Archive files every hour, loads the latest day when they moved, and "
