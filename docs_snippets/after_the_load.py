@@ -12,8 +12,8 @@ def example_checked_assets(context: AssetExecutionContext, dlt: DagsterDltResour
     yield from events  # the run happens here
     # dlt's own LoadInfo, and a pipeline attached to what the run left behind.
     context.log.info(f"dlt loaded {', '.join(events.load_info.loads_ids)}")
-    titles = events.pipeline.dataset().courses.select("title").fetchall()
-    context.log.info(f"{len(titles)} courses now: {', '.join(title for (title,) in titles)}")
+    titles = sorted(t for (t,) in events.pipeline.dataset().courses.select("title").fetchall())
+    context.log.info(f"{len(titles)} courses now: {', '.join(titles)}")
 
 
 defs = Definitions(assets=[example_checked_assets], resources={"dlt": DagsterDltResource()})
