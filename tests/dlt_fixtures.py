@@ -62,3 +62,15 @@ def table_exists(duckdb_path, dataset: str, table: str) -> bool:
                 [dataset, table],
             ).fetchone()[0]
         )
+
+
+def step_failure_text(result: Any) -> str:
+    """Every step failure of a Dagster run result, with its chain of causes, as text."""
+    messages = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            while error is not None:
+                messages.append(f"{error.cls_name}: {error.message}")
+                error = error.cause
+    return "\n".join(messages)

@@ -30,7 +30,7 @@ from tests.components_sandbox import (
     only_assets_def,
     shop_loads,
 )
-from tests.dlt_fixtures import count_rows, shop
+from tests.dlt_fixtures import count_rows, shop, step_failure_text
 
 # -- compatibility: import paths, keys, deps, op names ------------------------------------------
 
@@ -289,7 +289,7 @@ def test_uncalled_source_function_loads_without_secrets_and_resolves_them_at_run
         # No secret: the run fails and says where to set it.
         failed = materialize([assets_def], raise_on_error=False)
         assert not failed.success
-        message = _failure_message(failed)
+        message = step_failure_text(failed)
         assert "DltConfigurationError" in message
         assert "'api_key' is not set" in message
         assert "SOURCES__LOADS__SECURED__API_KEY" in message
@@ -483,17 +483,6 @@ def test_relative_paths_with_two_dots_and_absolute_paths(duckdb_path: Path):
     ) as defs:
         # An absolute path to an uncalled source function with no secrets works as well.
         assert only_assets_def(defs).op.name == "dlt_assets_shop_shared"
-
-
-def _failure_message(result) -> str:
-    messages = []
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            while error is not None:
-                messages.append(f"{error.cls_name}: {error.message}")
-                error = error.cause
-    return "\n".join(messages)
 
 
 def test_filesystem_template_reads_its_bucket_url_when_the_run_starts(

@@ -25,6 +25,7 @@ from dagster_dlt.save import (
     WritableDataset,
     validate_contract,
 )
+from tests.dlt_fixtures import step_failure_text
 
 pytest_plugins = ["tests.snowflake_emulator"]
 
@@ -66,17 +67,6 @@ def scores_asset(data: Any, **save: Any):
         return writer.save(context, data, dataset="reports", table="scores", **save)
 
     return scores
-
-
-def failure(result: Any) -> str:
-    messages = []
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            while error is not None:
-                messages.append(f"{error.cls_name}: {error.message}")
-                error = error.cause
-    return "\n".join(messages)
 
 
 @pytest.mark.parametrize(
@@ -141,7 +131,7 @@ def test_a_frozen_dataset_refuses_a_new_column_before_writing(tmp_path: Path, du
 
     result = materialize([scores_asset(wider)], resources={"writer": writer}, raise_on_error=False)
 
-    message = failure(result)
+    message = step_failure_text(result)
     assert not result.success
     assert "DltContractViolationError" in message
     assert "dataset 'reports'" in message
@@ -216,7 +206,7 @@ def test_a_dataset_not_declared_writable_is_read_only(tmp_path: Path, duckdb_pat
 
     result = materialize([_raw_writer_asset()], resources={"writer": writer}, raise_on_error=False)
 
-    message = failure(result)
+    message = step_failure_text(result)
     assert "DltReadOnlyDatasetError" in message
     assert "Dataset 'raw' does not take saves. Datasets that do: reports." in message
     assert not duckdb_path.exists() or not rows(
