@@ -146,8 +146,8 @@ def dlt_assets(
     hooks: Optional[AbstractSet[HookDefinition]] = None,
     op_tags: Optional[Mapping[str, Any]] = None,
     pool: Optional[str] = None,
-    schema_drift_check: bool = True,
-    contract_check: bool = True,
+    schema_drift_check: bool = False,
+    contract_check: bool = False,
 ) -> Callable[[Callable[..., Any]], AssetsDefinition]:
     """Make a multi-asset with one asset per selected resource of a dlt source.
 
@@ -170,9 +170,12 @@ def dlt_assets(
         pool: the concurrency pool that governs the op, for example one per single-writer
             destination.
         schema_drift_check: give every asset a ``dlt_schema_drift`` check (WARN when the run
-            added tables or columns, changed types or made variant columns).
+            added tables or columns, changed types or made variant columns). Off by default:
+            its results arrive in the ``dlt.run()`` stream, which code written for the published
+            package reads as materializations only.
         contract_check: give assets whose resource has a schema contract a
-            ``dlt_schema_contract`` check that fails naming each violation.
+            ``dlt_schema_contract`` check that fails naming each violation. Off by default, for
+            the same reason.
 
     Example:
         .. code-block:: python

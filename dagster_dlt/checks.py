@@ -2,7 +2,9 @@
 
 - **Schema drift** compares an asset's tables in the dlt schema before a run with the schema
   after it: tables and columns the run added, columns whose type changed, and variant columns
-  (dlt's ``<column>__v_<type>`` for values of another type). It warns when anything changed.
+  (dlt's ``<column>__v_<type>`` for values of another type). It warns when anything changed. A
+  first load (the asset's table did not exist before) is not drift: it passes and names the
+  tables it created.
 - **Contract** reports each schema-contract violation (dlt's ``DataValidationError``) as a
   failed check, naming the table, column, entity and mode.
 
@@ -78,10 +80,12 @@ class SchemaDrift:
     """How a run changed the schema of an asset's tables.
 
     Attributes:
-        added_tables: tables that did not exist before the run.
+        added_tables: nested tables that did not exist before the run, under a table that did.
         added_columns: table -> columns added to a table that existed before.
         type_changes: table -> column -> (type before, type after).
         variant_columns: table -> variant columns (dlt's ``__v_<type>`` columns) the run added.
+        created_tables: tables a first load created (the asset's table, and its nested tables,
+            did not exist before). Not drift.
     """
 
     added_tables: tuple[str, ...] = ()
@@ -90,10 +94,11 @@ class SchemaDrift:
         default_factory=dict
     )
     variant_columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    created_tables: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
-        """Whether anything changed."""
+        """Whether anything changed in tables that existed before (a first load is no change)."""
         return bool(
             self.added_tables or self.added_columns or self.type_changes or self.variant_columns
         )
@@ -108,6 +113,8 @@ class SchemaDrift:
                 lines.append(f"type of {table}.{column} changed from {old} to {new}")
         for table, columns in self.variant_columns.items():
             lines.append(f"variant columns in {table}: {', '.join(columns)}")
+        if self.created_tables:
+            lines.append(f"first load: created tables {', '.join(self.created_tables)}")
         return "\n".join(lines) or "no change"
 
 
@@ -116,7 +123,7 @@ def schema_drift(before: SchemaLike, after: SchemaLike, root_tables: Sequence[st
 
     Args:
         before: the dlt schema before the run (a ``Schema`` or its ``to_dict()``), or ``None``
-            when there was none (every table is then new).
+            when there was none (a first load: every table is created, which is not drift).
         after: the dlt schema after the run.
         root_tables: the asset's top-level tables.
 
@@ -131,14 +138,18 @@ def schema_drift(before: SchemaLike, after: SchemaLike, root_tables: Sequence[st
     old_tables = _tables(before)
     new_tables = _tables(after)
     added_tables: list[str] = []
+    created_tables: list[str] = []
     added_columns: dict[str, tuple[str, ...]] = {}
     type_changes: dict[str, dict[str, tuple[Optional[str], Optional[str]]]] = {}
     variants: dict[str, tuple[str, ...]] = {}
-    for table in _with_nested(new_tables, root_tables):
+    for table, root in _with_roots(new_tables, root_tables):
         new_columns = _complete_columns(new_tables.get(table))
-        if table not in old_tables or not _complete_columns(old_tables.get(table)):
+        if not _complete_columns(old_tables.get(table)):
             if new_columns:
-                added_tables.append(table)
+                # A table that is new with its root is a first load; under a root that was
+                # there before, it is drift (a new nested list in the data).
+                first_load = not _complete_columns(old_tables.get(root))
+                (created_tables if first_load else added_tables).append(table)
             continue
         old_columns = _complete_columns(old_tables[table])
         added = [name for name in new_columns if name not in old_columns]
@@ -155,12 +166,17 @@ def schema_drift(before: SchemaLike, after: SchemaLike, root_tables: Sequence[st
         }
         if changes:
             type_changes[table] = changes
-    return SchemaDrift(tuple(added_tables), added_columns, type_changes, variants)
+    return SchemaDrift(
+        tuple(added_tables), added_columns, type_changes, variants, tuple(created_tables)
+    )
 
 
 def schema_drift_check_result(asset_key: AssetKey, drift: SchemaDrift) -> AssetCheckResult:
-    """A WARN result listing the drift, or a passing one when nothing changed."""
+    """A WARN result listing the drift, or a passing one when nothing changed (a first load
+    passes, with the tables it created under ``created_tables``)."""
     metadata: dict[str, Any] = {"changes": MetadataValue.md(_markdown_list(drift))}
+    if drift.created_tables:
+        metadata["created_tables"] = MetadataValue.json(list(drift.created_tables))
     if drift.added_tables:
         metadata["added_tables"] = MetadataValue.json(list(drift.added_tables))
     if drift.added_columns:
@@ -268,6 +284,15 @@ def _complete_columns(table: Optional[Mapping[str, Any]]) -> dict[str, Mapping[s
         for name, column in table.get("columns", {}).items()
         if column.get("data_type") is not None
     }
+
+
+def _with_roots(tables: Mapping[str, Any], roots: Sequence[str]) -> list[tuple[str, str]]:
+    """Each of the roots' tables and nested tables, with its root, once."""
+    seen: dict[str, str] = {}
+    for root in roots:
+        for table in _with_nested(tables, [root]):
+            seen.setdefault(table, root)
+    return list(seen.items())
 
 
 def _with_nested(tables: Mapping[str, Any], roots: Sequence[str]) -> list[str]:

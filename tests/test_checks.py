@@ -48,13 +48,28 @@ def run(pipeline: dlt.Pipeline, rows: list[dict[str, Any]], **hints: Any) -> Sch
     return pipeline.default_schema
 
 
-def test_first_run_reports_every_table_as_new(pipeline: dlt.Pipeline):
+def test_a_first_load_is_not_drift_and_says_which_tables_it_created(pipeline: dlt.Pipeline):
     after = run(pipeline, [{"id": 1, "items": [{"sku": "a"}]}])
 
     drift = schema_drift(None, after, ["orders"])
+    result = schema_drift_check_result(KEY, drift)
 
-    assert drift.added_tables == ("orders", "orders__items")
-    assert drift.changed
+    assert drift.created_tables == ("orders", "orders__items")
+    assert drift.added_tables == ()
+    assert not drift.changed
+    assert result.passed
+    assert result.metadata["created_tables"].value == ["orders", "orders__items"]
+    assert result.description == "first load: created tables orders, orders__items"
+
+
+def test_a_new_asset_in_a_loaded_schema_is_a_first_load_too(pipeline: dlt.Pipeline):
+    before = run(pipeline, [{"id": 1}]).to_dict()
+    pipeline.run([{"name": "ada", "tags": [{"t": "x"}]}], table_name="customers")
+
+    drift = schema_drift(before, pipeline.default_schema, ["customers"])
+
+    assert drift.created_tables == ("customers", "customers__tags")
+    assert not drift.changed
 
 
 def test_a_run_that_changes_nothing_passes(pipeline: dlt.Pipeline):

@@ -148,3 +148,36 @@ def test_sql_database_over_sqlite_loads_as_users_write_it(make_pipeline, duckdb_
 
     assert materialize_all(assets).success
     assert count_rows(duckdb_path, "raw", "customers") == 2
+
+
+def test_iterating_the_run_as_the_published_package_documents_sees_only_materializations(
+    make_pipeline,
+):
+    # The published package's test_example_pipeline_has_required_metadata_keys, as users copy it:
+    # every event of dlt.run() carries the materialization metadata.
+    required_metadata_keys = {
+        "destination_type",
+        "destination_name",
+        "dataset_name",
+        "first_run",
+        "started_at",
+        "finished_at",
+        "jobs",
+    }
+
+    @dlt_assets(dlt_source=shop(), dlt_pipeline=make_pipeline())
+    def example_pipeline_assets(
+        context: AssetExecutionContext, dlt_pipeline_resource: DagsterDltResource
+    ):
+        for asset in dlt_pipeline_resource.run(context=context):
+            assert asset.metadata
+            assert all(key in asset.metadata for key in required_metadata_keys)
+            yield asset
+
+    for _ in range(2):  # a first load and a second one into existing tables
+        result = materialize(
+            [example_pipeline_assets], resources={"dlt_pipeline_resource": DagsterDltResource()}
+        )
+        assert result.success
+        assert result.get_asset_check_evaluations() == []
+    assert list(example_pipeline_assets.check_specs) == []

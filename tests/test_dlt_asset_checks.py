@@ -1,5 +1,5 @@
-"""Asset checks on every dlt asset: schema drift (WARN) and schema contracts (ERROR), run with the
-materialization, reported for the selected assets only, and each one can be turned off."""
+"""Asset checks of dlt assets: schema drift (WARN) and schema contracts (ERROR), run with the
+materialization, reported for the selected assets only. ``@dlt_assets`` adds them on request."""
 
 import dlt
 from dagster import AssetCheckKey, AssetCheckSeverity, AssetExecutionContext, AssetKey, materialize
@@ -30,6 +30,8 @@ def catalog():
 
 
 def build(pipeline, **kwargs):
+    kwargs = {"schema_drift_check": True, "contract_check": True, **kwargs}
+
     @dlt_assets(dlt_source=catalog(), dlt_pipeline=pipeline, name="catalog_assets", **kwargs)
     def catalog_assets(context: AssetExecutionContext, dlt: DagsterDltResource):
         yield from dlt.run(context=context)
@@ -56,7 +58,11 @@ def test_drift_warns_when_a_run_adds_columns_and_passes_when_nothing_changed(mak
         "dlt_catalog_prices/dlt_schema_drift",
         "dlt_catalog_prices/dlt_schema_contract",
     }
-    assert run(assets).success
+    first = evaluations(run(assets))
+    # A first load is not drift: the check passes and names the tables it created.
+    created = first[("dlt_catalog_products", "dlt_schema_drift")]
+    assert created.passed
+    assert created.metadata["created_tables"].value == ["products"]
     second = evaluations(run(assets))
     assert second[("dlt_catalog_products", "dlt_schema_drift")].passed
 
@@ -94,7 +100,12 @@ def test_a_contract_violation_fails_the_check_naming_it_and_loads_nothing(
     EXTRA["value"] = False
 
 
-def test_each_check_can_be_turned_off(make_pipeline):
+def test_checks_are_opt_in_and_each_can_be_turned_on_alone(make_pipeline):
+    @dlt_assets(dlt_source=catalog(), dlt_pipeline=make_pipeline("default"), name="plain")
+    def plain(context: AssetExecutionContext, dlt: DagsterDltResource):
+        yield from dlt.run(context=context)
+
+    assert list(plain.check_specs) == []
     assets = build(make_pipeline(), schema_drift_check=False, contract_check=False)
     assert list(assets.check_specs) == []
     only_contract = build(make_pipeline("other"), schema_drift_check=False)
