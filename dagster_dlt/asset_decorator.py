@@ -93,10 +93,9 @@ def _build_specs(
     for resource in dlt_source.selected_resources.values():
         data = DltResourceTranslatorData(resource=resource, pipeline=dlt_pipeline)
         if defaults:
-            specs.append(
-                default_asset_spec(data, {**carried, META_KEY_RESOURCE_NAME: resource.name})
-            )
-            resources_by_key[specs[-1].key] = resource.name
+            spec = default_asset_spec(data, {**carried, META_KEY_RESOURCE_NAME: resource.name})
+            _check_unique(spec.key, resource.name, resources_by_key, dlt_source, translator)
+            specs.append(spec)
             continue
         spec = translator.get_asset_spec(data)
         if not isinstance(spec, AssetSpec):
@@ -104,18 +103,33 @@ def _build_specs(
                 f"{type(translator).__name__}.get_asset_spec returned {type(spec).__name__} for dlt "
                 f"resource '{resource.name}'; it must return a dagster.AssetSpec."
             )
-        if spec.key in resources_by_key:
-            raise DagsterInvalidDefinitionError(
-                f"dlt resources '{resources_by_key[spec.key]}' and '{resource.name}' of source "
-                f"'{dlt_source.name}' both map to asset key {spec.key.to_user_string()}. Give each "
-                "resource its own key in your translator's get_asset_spec."
-            )
+        _check_unique(spec.key, resource.name, resources_by_key, dlt_source, translator)
         _check_names(spec, resource, translator)
         resources_by_key[spec.key] = resource.name
         specs.append(
             spec.merge_attributes(metadata={**carried, META_KEY_RESOURCE_NAME: resource.name})
         )
     return specs
+
+
+def _check_unique(
+    key: AssetKey,
+    resource_name: str,
+    resources_by_key: dict[AssetKey, str],
+    source: DltSource,
+    translator: DagsterDltTranslator,
+) -> None:
+    """Name both resources when two map to one key, before Dagster's duplicate errors would."""
+    other = resources_by_key.setdefault(key, resource_name)
+    if other == resource_name:
+        return
+    raise DagsterInvalidDefinitionError(
+        f"dlt resources '{other}' and '{resource_name}' of source '{source.name}' both map to "
+        f"asset key {key.to_user_string()} (keys keep only letters, digits and _; other "
+        "characters become _). Give each resource its own key: override get_asset_spec in a "
+        f"subclass of {type(translator).__name__}, or rename one of the resources "
+        "(dlt.resource(..., name=...))."
+    )
 
 
 _VALID_NAME = re.compile(r"^[A-Za-z0-9_]+$")

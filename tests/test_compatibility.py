@@ -181,3 +181,30 @@ def test_iterating_the_run_as_the_published_package_documents_sees_only_material
         assert result.success
         assert result.get_asset_check_evaluations() == []
     assert list(example_pipeline_assets.check_specs) == []
+
+
+def test_two_resources_whose_names_sanitize_to_one_key_are_named_with_the_fix(make_pipeline):
+    @dlt.source(name="shop")
+    def shop_exports():
+        @dlt.resource(name="my-table")
+        def dashed():
+            yield {"id": 1}
+
+        @dlt.resource(name="my_table")
+        def underscored():
+            yield {"id": 2}
+
+        return dashed, underscored
+
+    with pytest.raises(DagsterInvalidDefinitionError) as raised:
+
+        @dlt_assets(
+            dlt_source=shop_exports(), dlt_pipeline=make_pipeline(), schema_drift_check=True
+        )
+        def assets(context: AssetExecutionContext, dlt: DagsterDltResource):
+            yield from dlt.run(context=context)
+
+    message = str(raised.value)
+    assert "'my-table'" in message and "'my_table'" in message
+    assert "dlt_shop_my_table" in message
+    assert "get_asset_spec" in message
