@@ -252,6 +252,7 @@ def dlt_assets(
     )
 
     def decorate(fn: Callable[..., Any]) -> AssetsDefinition:
+        _check_destination(dlt_pipeline, fn)
         # A function that declares its own config keeps it (subclass DltRunConfig to combine);
         # otherwise the op takes the run configuration.
         extra = {} if _declares_config(fn) else {"config_schema": config_schema()}
@@ -261,6 +262,36 @@ def dlt_assets(
             return decorator(fn)
 
     return decorate
+
+
+def _check_destination(pipeline: Pipeline, fn: Callable[..., Any]) -> None:
+    """Reject, at definitions load, a pipeline that would fail every run for want of a destination.
+
+    dlt resolves a destination from config (``DESTINATION_TYPE``, a top-level ``destination_type``
+    in ``.dlt/config.toml``) when ``dlt.pipeline()`` is called, not later, so a pipeline without one here has
+    none from config either. A body can still pass ``destination=`` to ``dlt.run`` (the published
+    package hands extra arguments to ``pipeline.run``): such a body is accepted.
+    """
+    if pipeline.destination is not None or _names_destination(getattr(fn, "__code__", None)):
+        return
+    raise DagsterInvalidDefinitionError(
+        f"dlt pipeline '{pipeline.pipeline_name}' has no destination, so every run of these "
+        'assets would fail. Pass destination= to dlt.pipeline(...) (e.g. destination="duckdb"), '
+        "or set it in config: the DESTINATION_TYPE environment variable or a top-level "
+        "destination_type in .dlt/config.toml."
+    )
+
+
+def _names_destination(code: Any) -> bool:
+    # Keyword names of calls and dict keys are constants of the code object (nested ones too).
+    if code is None:
+        return True  # not a plain function: cannot tell, so do not reject
+    return any(
+        const == "destination"
+        or (isinstance(const, tuple) and "destination" in const)
+        or (inspect.iscode(const) and _names_destination(const))
+        for const in code.co_consts
+    )
 
 
 def _resource_name(spec: AssetSpec) -> Optional[str]:

@@ -1,6 +1,7 @@
 """What a user sees in the asset graph: keys, deps, descriptions, kinds, spec metadata, errors."""
 
 import dlt
+import dlt.destinations as dlt_destinations
 import pytest
 from dagster import (
     AssetExecutionContext,
@@ -145,3 +146,43 @@ def test_spec_without_destination_has_only_the_dlt_kind():
     assert isinstance(spec, AssetSpec)
     assert spec.kinds == {"dlt"}
     assert "dagster/storage_kind" not in spec.metadata
+
+
+def test_dlt_assets_without_a_destination_says_where_to_set_one(tmp_path):
+    pipeline = dlt.pipeline(pipeline_name="no_destination", pipelines_dir=str(tmp_path / "p"))
+    assert build_dlt_asset_specs(shop(), pipeline)  # specs alone need no destination
+
+    with pytest.raises(DagsterInvalidDefinitionError) as raised:
+
+        @dlt_assets(dlt_source=shop(), dlt_pipeline=pipeline)
+        def shop_assets(context: AssetExecutionContext, dlt: DagsterDltResource):
+            yield from dlt.run(context=context)
+
+    message = str(raised.value)
+    assert "no_destination" in message and "has no destination" in message
+    assert "destination=" in message and "DESTINATION_TYPE" in message
+
+
+def test_a_destination_from_config_or_from_the_body_is_accepted(
+    tmp_path, duckdb_path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("DESTINATION_TYPE", "duckdb")
+    from_env = dlt.pipeline(pipeline_name="from_env", pipelines_dir=str(tmp_path / "p"))
+
+    @dlt_assets(dlt_source=shop(), dlt_pipeline=from_env)
+    def env_assets(context: AssetExecutionContext, dlt: DagsterDltResource):
+        yield from dlt.run(context=context)
+
+    monkeypatch.delenv("DESTINATION_TYPE")
+    # The published package passes dlt.run's extra arguments to pipeline.run: a body may name
+    # the destination itself.
+    in_body = dlt.pipeline(pipeline_name="in_body", pipelines_dir=str(tmp_path / "p"))
+
+    @dlt_assets(dlt_source=shop(), dlt_pipeline=in_body)
+    def body_assets(context: AssetExecutionContext, dlt: DagsterDltResource):
+        yield from dlt.run(context=context, destination=dlt_destinations.duckdb(str(duckdb_path)))
+
+    from dagster import materialize
+
+    assert materialize([body_assets], resources={"dlt": DagsterDltResource()}).success
+    assert env_assets.keys == body_assets.keys
