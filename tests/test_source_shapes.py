@@ -36,6 +36,8 @@ from tests.kill_points import StopAt
 from tests.parallel_cli import REPO, dagster_cli, process_env
 from tests.source_shapes import API_TOKEN, PARTITION, SHAPES, Shape, shape_pipeline
 
+pytestmark = pytest.mark.corpus
+
 SHAPE_NAMES = list(SHAPES)
 DAILY = DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-06")
 TOKEN_ENV = "SOURCES__SOURCE_SHAPES__TICKETING__API_TOKEN"
