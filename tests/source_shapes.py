@@ -12,8 +12,8 @@ them up):
 - ``SHAPES_API_URL``: a real HTTP server on 127.0.0.1 serving ``posts.json`` and each post's
   ``comments.json`` (for ``rest_api_source``);
 - ``SHAPES_SQL_URL``: a SQLite database with ``customers`` and ``orders`` (for ``sql_database``);
-- ``SHAPES_FILES``: a folder of CSV, JSONL and Parquet files (for ``filesystem``).
-- ``SOURCES__TICKETING__API_TOKEN``: the secret of ``secret_from_env``.
+- ``SHAPES_FILES``: a folder of CSV, JSONL and Parquet files (for ``filesystem``);
+- ``SOURCES__SOURCE_SHAPES__TICKETING__API_TOKEN``: the secret of ``secret_from_env``.
 """
 
 import os
