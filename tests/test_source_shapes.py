@@ -163,11 +163,22 @@ def leftover_runs(pipelines_dir: Path, shape: Shape) -> list[str]:
     return sorted(path.name for path in runs.glob("*") if path.is_dir()) if runs.exists() else []
 
 
+def files_with_the_token(folder: Path) -> list[str]:
+    """Files under ``folder`` holding the ticketing API's token: none may, whatever we write."""
+    found = []
+    for path in folder.rglob("*"):
+        if path.is_file() and API_TOKEN.encode() in path.read_bytes():
+            found.append(str(path.relative_to(folder)))
+    return found
+
+
 # --- In-process materialize ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", SHAPE_NAMES)
-def test_materialize_in_process(name: str, corpus_data: dict, duckdb_path: Path):
+def test_materialize_in_process(
+    name: str, corpus_data: dict, duckdb_path: Path, isolated_dlt: Path
+):
     shape = SHAPES[name]
     result = materialize(
         [assets_of(shape, shape_pipeline(shape, duckdb_path))],
@@ -181,6 +192,7 @@ def test_materialize_in_process(name: str, corpus_data: dict, duckdb_path: Path)
         # What code written for the published package reads from every materialization.
         metadata = event.materialization.metadata
         assert {"jobs", "first_run", "started_at", "finished_at"} <= set(metadata), name
+    assert files_with_the_token(isolated_dlt) == []
 
 
 # --- A daily partition --------------------------------------------------------------------------
@@ -241,6 +253,7 @@ def test_killed_then_run_again_loads_every_row_once(
     assert result.success, step_failure_text(result)
     assert loaded_rows(duckdb_path, shape.rows) == shape.rows
     assert leftover_runs(Path(pipeline.pipelines_dir), shape) == []
+    assert files_with_the_token(isolated_dlt) == []
 
 
 # --- The dagster CLI ----------------------------------------------------------------------------
