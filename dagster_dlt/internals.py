@@ -16,7 +16,7 @@ This module imports nothing of ``dagster_dlt``: it is a leaf.
 
 import importlib.metadata
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Optional
@@ -25,7 +25,8 @@ from dlt.common.configuration.container import Container
 from dlt.common.configuration.exceptions import LookupTrace, LookupTraces
 from dlt.common.destination.client import WithStateSync
 from dlt.common.pipeline import PipelineContext
-from dlt.extract.incremental.context import TimeIntervalContext
+from dlt.extract.incremental import IncrementalResourceWrapper
+from dlt.extract.incremental.context import TimeIntervalContext, get_interval_context
 from dlt.extract.resource import DltResource
 from dlt.pipeline.pipeline import Pipeline
 
@@ -38,12 +39,14 @@ __all__ = [
     "dataset_destination",
     "external_schedule_interval",
     "is_dagster_log_capture",
+    "offered_interval",
     "reactivate",
     "relation_dataset",
     "relation_table_name",
     "resource_steps",
     "root_resource_name",
     "syncs_state",
+    "without_external_scheduler",
 ]
 
 DLT_VERSION = importlib.metadata.version("dlt")
@@ -129,6 +132,51 @@ def external_schedule_interval(start: datetime, end: datetime) -> Iterator[None]
     """
     with Container().injectable_context(TimeIntervalContext(interval=(start, end))):
         yield
+
+
+def offered_interval() -> Optional[Any]:
+    """The interval an external scheduler offers now (a partition's window, dlt's
+    ``DLT_INTERVAL_START``/``END``, Airflow's), or ``None``. Public: ``dlt.current.interval``'s
+    context, read without creating one."""
+    context = get_interval_context()
+    return context.interval if context is not None else None
+
+
+@contextmanager
+def without_external_scheduler(resources: Iterable[DltResource]) -> Iterator[None]:
+    """Let incrementals declared with ``allow_external_schedulers=True`` run from their stored
+    cursor while no interval is offered (dlt would raise ``ExternalSchedulerNotAvailable``).
+
+    The incremental wrapper is shared by every clone of a resource, so its setting is put back
+    afterwards: a later run of the same source under a partition joins the window again.
+    Non-public: ``IncrementalResourceWrapper._allow_external_schedulers`` (the wrapper's own
+    override, applied when it binds) and ``_incremental``.
+    """
+    saved = []
+    for resource in resources:
+        wrapper = resource.incremental
+        if not isinstance(wrapper, IncrementalResourceWrapper):
+            continue
+        inner = wrapper._incremental
+        saved.append(
+            (
+                wrapper,
+                wrapper._allow_external_schedulers,
+                inner,
+                inner and inner.allow_external_schedulers,
+            )
+        )
+        wrapper.allow_external_schedulers = False
+    try:
+        yield
+    finally:
+        for wrapper, own, inner, inner_value in saved:
+            # Back to the wrapper's state before the run: a copy of the signature's default
+            # made by the run (and disabled by it) is dropped; the next call copies it again.
+            wrapper._allow_external_schedulers = own
+            wrapper._incremental = inner
+            if inner is not None:
+                inner.allow_external_schedulers = inner_value
 
 
 def syncs_state(pipeline: Pipeline) -> bool:

@@ -108,6 +108,9 @@ class RunFacts:
     cursors_before: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     cursors_after: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     window_end: Optional[str] = None
+    # Incrementals that joined a partition's window, which dlt keeps no state for:
+    # resource -> cursor path -> (window start, newest cursor value loaded).
+    window_cursors: Mapping[str, Mapping[str, tuple[Any, Any]]] = field(default_factory=dict)
 
     @classmethod
     def collect(
@@ -119,6 +122,7 @@ class RunFacts:
         destination: Optional[DestinationFacts] = None,
         state_before: Optional[Mapping[str, Any]] = None,
         window_end: Optional[str] = None,
+        window_cursors: Optional[Mapping[str, Mapping[str, tuple[Any, Any]]]] = None,
     ) -> "RunFacts":
         """Gather the run-wide facts. Reads only local state: no destination query.
 
@@ -130,6 +134,8 @@ class RunFacts:
             destination: the destination's facts, when the caller already has them.
             state_before: dlt's pipeline state when the run started (for incremental cursors).
             window_end: the end of the partition's time window offered to incrementals.
+            window_cursors: the incrementals that joined that window, with where they started
+                (the window's start) and the newest cursor value they loaded.
         """
         schema = pipeline.schemas.get(schema_name) if schema_name in pipeline.schema_names else None
         if schema is None and pipeline.default_schema_name:
@@ -149,6 +155,7 @@ class RunFacts:
             cursors_before=_cursors(state_before, schema_name),
             cursors_after=_cursors(_state_of(pipeline), schema_name),
             window_end=window_end,
+            window_cursors=dict(window_cursors or {}),
         )
 
     @property
@@ -219,8 +226,21 @@ class RunFacts:
         """Each incremental of a resource: its cursor path, where this run started and ended."""
         before = self.cursors_before.get(resource_name, {})
         after = self.cursors_after.get(resource_name, {})
+        in_window = self.window_cursors.get(resource_name, {})
         cursors = []
-        for path in sorted(set(before) | set(after)):
+        for path in sorted(set(before) | set(after) | set(in_window)):
+            if path in in_window:
+                # A partition's window: dlt neither read nor moved the stored cursor.
+                start, last = in_window[path]
+                cursors.append(
+                    {
+                        "cursor_path": path,
+                        "started_from": _jsonable(start),
+                        "ended_at": _jsonable(last if last is not None else start),
+                        "window_end": self.window_end,
+                    }
+                )
+                continue
             cursor: dict[str, Any] = {
                 "cursor_path": path,
                 "started_from": _jsonable(before.get(path)),

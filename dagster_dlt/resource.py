@@ -6,10 +6,11 @@ from dagster import ConfigurableResource
 from dlt.extract.source import DltSource
 from dlt.pipeline.pipeline import Pipeline
 
+from dagster_dlt.asset_decorator import check_not_exhausted
 from dagster_dlt.dlt_event_iterator import DltEventIterator
 from dagster_dlt.run import DltEventType, DltRun
 from dagster_dlt.run_config import DltRunConfig
-from dagster_dlt.selection import AnyContext, StepSelection, op_context
+from dagster_dlt.selection import AnyContext, StepSelection, definition_source, op_context
 from dagster_dlt.translator import DagsterDltTranslator
 
 __all__ = ["DagsterDltResource"]
@@ -75,9 +76,12 @@ class DagsterDltResource(ConfigurableResource):
             DltRunConfigError: the run configuration has a value dlt does not accept.
             DltLoadJobsFailedError: load jobs failed; loaded tables were reported first.
             DltConfigurationError: dlt could not resolve a secret or config value.
+            DltSourceExhaustedError: a resource made from a generator object was consumed by an
+                earlier run in this process.
         """
         step = op_context(context)
         selection = StepSelection.resolve(step, dlt_source, dlt_pipeline, dagster_dlt_translator)
+        check_not_exhausted(selection.source.selected_resources.values())
         arguments = dict(kwargs)
         if selection.built_by_dlt_assets:
             arguments.update(_configured_arguments(step, selection))
@@ -90,6 +94,8 @@ class DagsterDltResource(ConfigurableResource):
             run_arguments=arguments,
             lock_timeout=self.lock_timeout_seconds,
             progress_interval=self.progress_interval_seconds,
+            source_from_definition=selection.built_by_dlt_assets
+            and (dlt_source is None or dlt_source is definition_source(step)),
         )
         return DltEventIterator(dlt_run)
 

@@ -93,6 +93,7 @@ class DltRun:
         run_arguments: Mapping[str, Any],
         lock_timeout: float,
         progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
+        source_from_definition: bool = False,
     ) -> None:
         self.context = context
         self.pipeline = pipeline
@@ -115,6 +116,8 @@ class DltRun:
         self.state_before: Optional[Mapping[str, Any]] = None
         self.schema_before: Optional[dict[str, Any]] = None
         self.window_end: Optional[str] = None
+        self.window_cursors: dict[str, dict[str, tuple[Any, Any]]] = {}
+        self.source_from_definition = source_from_definition
         self.data_versions: dict[AssetKey, str] = {}
         self.finished = False
         self._lock: Callable[[], AbstractContextManager[None]] = nullcontext
@@ -178,8 +181,16 @@ class DltRun:
         ):
             run_pipeline = isolation.pipeline
             try:
-                with _partition_interval(self.context) as window:
+                with (
+                    _partition_interval(self.context) as window,
+                    _outside_a_window(self.source),
+                ):
                     self.window_end = window.end.isoformat() if window is not None else None
+                    warn_if_partition_ignored(
+                        self.context,
+                        self.source,
+                        source_from_definition=self.source_from_definition,
+                    )
                     self.run_pipeline = run_pipeline
                     self.destination = DestinationFacts.of(run_pipeline)
                     self._lock = destination_lock(
@@ -187,6 +198,7 @@ class DltRun:
                     )
                     try:
                         failure = self._run_steps(run_pipeline, isolation)
+                        self.window_cursors = _window_cursors(self.source) if window else {}
                     except Exception as stopped:
                         # A contract violation stops dlt before anything loads: the contract
                         # check records it, then the step fails.
@@ -213,6 +225,7 @@ class DltRun:
             destination=self.destination,
             state_before=self.state_before,
             window_end=self.window_end,
+            window_cursors=self.window_cursors,
         )
         self.facts = facts
         resources = self.source.selected_resources
@@ -419,3 +432,89 @@ def _partition_interval(context: OpExecutionContext) -> Iterator[Any]:
         return
     with internals.external_schedule_interval(window.start, window.end):
         yield window
+
+
+@contextmanager
+def _outside_a_window(source: DltSource) -> Iterator[None]:
+    """With no interval offered (an unpartitioned asset, an op), incrementals declared with
+    ``allow_external_schedulers=True`` run from their stored cursor, as they would without it,
+    instead of failing with dlt's ``ExternalSchedulerNotAvailable``."""
+    if internals.offered_interval() is not None:
+        yield
+        return
+    with internals.without_external_scheduler(source.selected_resources.values()):
+        yield
+
+
+def _window_cursors(source: DltSource) -> dict[str, dict[str, tuple[Any, Any]]]:
+    """resource -> cursor path -> (window start, newest cursor value loaded), for the
+    incrementals that joined a partition's window: dlt keeps no state for them."""
+    cursors: dict[str, dict[str, tuple[Any, Any]]] = {}
+    for name, resource in source.selected_resources.items():
+        wrapper = resource.incremental
+        incremental = getattr(wrapper, "incremental", None)
+        if incremental is None or incremental.end_value is None:
+            continue
+        try:
+            last = incremental.last_value
+        except Exception:
+            last = None
+        cursors[name] = {incremental.cursor_path: (incremental.start_value, last)}
+    return cursors
+
+
+def _joins_window(resource: Any) -> bool:
+    """Whether a resource has an incremental that takes a partition's window."""
+    wrapper = resource.incremental
+    incremental = getattr(wrapper, "incremental", None)
+    declared = incremental.allow_external_schedulers if incremental is not None else None
+    if declared is None and wrapper is not None:
+        declared = _default_allows_external_schedulers(resource)
+    if declared is None:
+        return os.environ.get("DLT_ALLOW_EXTERNAL_SCHEDULERS", "").lower() in ("true", "1", "yes")
+    return bool(declared)
+
+
+def _default_allows_external_schedulers(resource: Any) -> Optional[bool]:
+    """``allow_external_schedulers`` of the incremental in the resource function's signature."""
+    import inspect
+
+    try:
+        gen = internals.resource_steps(resource)[0]
+        parameters = inspect.signature(gen).parameters.values()
+    except (IndexError, TypeError, ValueError):
+        return None
+    for parameter in parameters:
+        default = parameter.default
+        if hasattr(default, "allow_external_schedulers") and hasattr(default, "cursor_path"):
+            return default.allow_external_schedulers
+    return None
+
+
+def warn_if_partition_ignored(
+    context: OpExecutionContext, source: DltSource, *, source_from_definition: bool
+) -> None:
+    """Warn when a partitioned run gives the source nothing of its partition: it would load
+    the same rows for every partition."""
+    partitioned = context.has_partition_key or context.has_partition_key_range
+    if not partitioned or not source_from_definition:
+        return
+    window = None
+    try:
+        window = context.partition_time_window
+    except Exception:
+        window = None
+    if window is not None and any(_joins_window(r) for r in source.selected_resources.values()):
+        return
+    partition = context.partition_key if context.has_partition_key else "the range"
+    how = (
+        "declare its incremental with allow_external_schedulers=True, or pass "
+        "dlt_source=my_source(...) built from context.partition_time_window"
+        if window is not None
+        else "pass dlt_source=my_source(...) built from context.partition_key"
+    )
+    context.log.warning(
+        f"This run of partition {partition} runs the dlt source '{source.name}' given to "
+        "@dlt_assets, which receives nothing of the partition: every partition loads the same "
+        f"rows. To load only this partition, {how}."
+    )

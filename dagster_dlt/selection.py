@@ -145,3 +145,9 @@ def _names_by_key(assets_def: AssetsDefinition) -> dict[AssetKey, str]:
         if isinstance(value, str):
             names[key] = value
     return names
+
+
+def definition_source(context: OpExecutionContext) -> Any:
+    """The dlt source given to ``@dlt_assets`` for the step's assets, or ``None``."""
+    assets_def = context.assets_def if context.has_assets_def else None
+    return _carried_by_specs(assets_def).get(META_KEY_SOURCE) if assets_def else None
