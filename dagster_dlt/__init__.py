@@ -39,6 +39,7 @@ from dagster_dlt.errors import (
     DltReadOnlyDatasetError,
     DltRunConfigError,
     DltSelectionError,
+    DltSourceExhaustedError,
     DltTableNotFoundError,
     DltUnsupportedDataError,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "DltRunConfig",
     "DltRunConfigError",
     "DltSelectionError",
+    "DltSourceExhaustedError",
     "DltTableNotFoundError",
     "DltUnsupportedDataError",
     "WritableDataset",

@@ -2,7 +2,8 @@
 
 import inspect
 import re
-from collections.abc import Callable, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any, Optional, Union
 
@@ -31,6 +32,8 @@ from dagster_dlt.constants import (
     META_KEY_SOURCE,
     META_KEY_TRANSLATOR,
 )
+from dagster_dlt.errors import DltSourceExhaustedError
+from dagster_dlt.internals import resource_steps
 from dagster_dlt.run_config import config_schema
 from dagster_dlt.translator import (
     DagsterDltTranslator,
@@ -224,6 +227,7 @@ def dlt_assets(
             "in one place: either pass group_name or set them in the translator."
         )
     resources = dlt_source.selected_resources
+    _warn_one_shot(resources.values())
     names = {spec.key: _resource_name(spec) for spec in specs}
     check_specs = dlt_check_specs(
         [spec.key for spec in specs],
@@ -262,6 +266,42 @@ def dlt_assets(
             return decorator(fn)
 
     return decorate
+
+
+def one_shot_generator(resource: DltResource) -> Optional[str]:
+    """The function name behind a resource made from a generator object
+    (``dlt.resource(fetch_issues(...), name=...)``), which only one run can consume; else None."""
+    steps = resource_steps(resource)
+    gen = steps[0] if steps else None
+    return getattr(gen, "__name__", "generator") if inspect.isgenerator(gen) else None
+
+
+def one_shot_advice(resource_name: str, function: str) -> str:
+    """What to do about a resource made from a generator object."""
+    return (
+        f"dlt resource '{resource_name}' is made from a generator object ({function}(...)), "
+        "which only the first run in this process can consume: every later run finds it "
+        f"exhausted. Pass the function instead, e.g. dlt.resource({function}, name="
+        f"'{resource_name}')(...arguments...), or decorate it with @dlt.resource."
+    )
+
+
+def check_not_exhausted(resources: Iterable[DltResource]) -> None:
+    """Raise, before anything runs, when an earlier run consumed a resource's generator object
+    (dlt would fail in extract with ``SourceExhausted``, naming neither the resource nor the fix).
+    """
+    for resource in resources:
+        steps = resource_steps(resource)
+        gen = steps[0] if steps else None
+        if inspect.isgenerator(gen) and inspect.getgeneratorstate(gen) != inspect.GEN_CREATED:
+            raise DltSourceExhaustedError(one_shot_advice(resource.name, gen.__name__))
+
+
+def _warn_one_shot(resources: Iterable[DltResource]) -> None:
+    for resource in resources:
+        function = one_shot_generator(resource)
+        if function is not None:
+            warnings.warn(one_shot_advice(resource.name, function), UserWarning, stacklevel=3)
 
 
 def _check_destination(pipeline: Pipeline, fn: Callable[..., Any]) -> None:

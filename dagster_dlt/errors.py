@@ -17,6 +17,7 @@ __all__ = [
     "DltReadOnlyDatasetError",
     "DltRunConfigError",
     "DltSelectionError",
+    "DltSourceExhaustedError",
     "DltTableNotFoundError",
     "DltUnsupportedDataError",
 ]
@@ -28,6 +29,11 @@ class DagsterDltError(DagsterError):
 
 class DltSelectionError(DagsterDltError):
     """The assets selected for a run do not match the dlt resources that can be loaded."""
+
+
+class DltSourceExhaustedError(DagsterDltError):
+    """A resource made from a generator object was consumed by an earlier run in this process;
+    the message names the resource and says to pass the generator function instead."""
 
 
 class DltConfigurationError(DagsterDltError):

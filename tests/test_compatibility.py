@@ -208,3 +208,55 @@ def test_two_resources_whose_names_sanitize_to_one_key_are_named_with_the_fix(ma
     assert "'my-table'" in message and "'my_table'" in message
     assert "dlt_shop_my_table" in message
     assert "get_asset_spec" in message
+
+
+def fetch_github_data(repo: str):
+    """The dlt tutorial's generator: issues of a repository, page by page."""
+    for page in range(2):
+        yield [{"id": page * 10 + i, "repo": repo} for i in range(3)]
+
+
+def test_a_generator_object_as_a_resource_warns_at_definition_and_says_so_on_a_rerun(
+    make_pipeline, duckdb_path
+):
+    issues = dlt.resource(fetch_github_data("dlt-hub/dlt"), name="issues")
+
+    with pytest.warns(UserWarning) as warned:
+
+        @dlt_assets(dlt_source=issues, dlt_pipeline=make_pipeline())
+        def github_assets(context: AssetExecutionContext, dlt: DagsterDltResource):
+            yield from dlt.run(context=context)
+
+    (message,) = [str(w.message) for w in warned if "issues" in str(w.message)]
+    assert "generator object" in message
+    assert "dlt.resource(fetch_github_data, name=" in message
+
+    assert materialize_all(github_assets).success  # the first run loads the generator's rows
+    assert count_rows(duckdb_path, "raw", "issues") == 6
+
+    second = materialize(
+        [github_assets], resources={"dlt": DagsterDltResource()}, raise_on_error=False
+    )
+    assert not second.success
+    failure = str(second.get_step_failure_events()[0].step_failure_data.error)
+    assert "'issues'" in failure and "generator object" in failure
+    assert "dlt.resource(fetch_github_data, name=" in failure
+    assert count_rows(duckdb_path, "raw", "issues") == 6
+
+
+def test_a_generator_function_as_a_resource_runs_twice_without_a_warning(
+    make_pipeline, duckdb_path
+):
+    issues = dlt.resource(fetch_github_data, name="issues")("dlt-hub/dlt")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+
+        @dlt_assets(dlt_source=issues, dlt_pipeline=make_pipeline())
+        def github_assets(context: AssetExecutionContext, dlt: DagsterDltResource):
+            yield from dlt.run(context=context)
+
+    assert materialize_all(github_assets).success
+    assert materialize_all(github_assets).success
+    assert count_rows(duckdb_path, "raw", "issues") == 12
