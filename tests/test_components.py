@@ -343,7 +343,8 @@ def test_uncalled_source_function_that_reads_its_secret_when_called_is_a_clear_e
 
 def test_every_template_source_builds_its_assets_without_configuration(tmp_path: Path):
     expected = {
-        None: {("my_load", "hello_world")},
+        # The published scaffold's keys (its own test expects them).
+        None: {("example", "hello_world")},
         "sql_database": {("sql_database", "customers"), ("sql_database", "orders")},
         "rest_api": {("rest_api", "pokemon"), ("rest_api", "berry")},
         "filesystem": {("filesystem", "csv_files")},

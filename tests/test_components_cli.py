@@ -114,10 +114,16 @@ def test_bare_template_scaffolds_checks_lists_and_materializes(project: Path, tm
     assert ".loads.my_load_source" in (folder / "defs.yaml").read_text()
 
     assert "successfully" in dg(project, env, "check", "defs").stdout
-    assert listed_asset_keys(project, env) == {"my_load/hello_world"}
+    # The published scaffold's keys: the asset and the upstream key its source stands for.
+    assert listed_asset_keys(project, env) == {"example/hello_world"}
+    listed = json.loads(dg(project, env, "list", "defs", "--json").stdout)
+    assert {asset["asset_key"] for asset in listed["assets"]} == {
+        "example/hello_world",
+        "my_source_hello_world",
+    }
 
-    dg(project, env, "launch", "--assets", "my_load/hello_world")
-    assert count_rows(project / "warehouse.duckdb", "my_load", "hello_world") == 2
+    dg(project, env, "launch", "--assets", "example/hello_world")
+    assert count_rows(project / "warehouse.duckdb", "example", "hello_world") == 2
 
 
 @pytest.mark.slow

@@ -21,6 +21,8 @@ class SourceTemplate:
         code: defines ``attribute``.
         attribute: the name ``defs.yaml``'s ``source:`` points at.
         name: the pipeline and dataset name.
+        pipeline_attribute: the name ``defs.yaml``'s ``pipeline:`` points at (default:
+            ``<name>_pipeline``).
     """
 
     summary: str
@@ -29,6 +31,7 @@ class SourceTemplate:
     code: str
     attribute: str
     name: str
+    pipeline_attribute: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,10 @@ def my_source():
 my_load_source = my_source()
 ''',
     attribute="my_load_source",
-    name="my_load",
+    # As the published scaffold: assets example/hello_world, upstream my_source_hello_world,
+    # and defs.yaml pointing at my_load_source and my_load_pipeline.
+    name="example",
+    pipeline_attribute="my_load_pipeline",
 )
 
 _SQL_DATABASE = SourceTemplate(
@@ -251,7 +257,7 @@ def render_loads(source: str | None, destination: str | None) -> LoadsFile:
         )
     template = SOURCES[source] if source is not None else _EXAMPLE
     target = DESTINATIONS[destination or "duckdb"]
-    pipeline_attribute = f"{template.name}_pipeline"
+    pipeline_attribute = template.pipeline_attribute or f"{template.name}_pipeline"
     imports = "import dlt" + (f"\n{template.imports}" if template.imports else "")
     if "from typing" in template.imports:
         imports = template.imports.replace("\n\n", "\n\nimport dlt\n", 1)
