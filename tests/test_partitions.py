@@ -162,9 +162,12 @@ def test_outside_a_partition_an_external_scheduler_incremental_runs_from_its_cur
     make_pipeline, duckdb_path
 ):
     pipeline = make_pipeline()
+    # One source object for both assets, as users share it: the unpartitioned runs must leave
+    # its incremental able to join the partition's window.
+    shared = webshop()
 
     @dlt_assets(
-        dlt_source=webshop(),
+        dlt_source=shared,
         dlt_pipeline=pipeline,
         partitions_def=DailyPartitionsDefinition(start_date="2024-01-01"),
         name="daily_orders",
@@ -172,7 +175,7 @@ def test_outside_a_partition_an_external_scheduler_incremental_runs_from_its_cur
     def daily(context: AssetExecutionContext, dlt: DagsterDltResource):
         yield from dlt.run(context=context)
 
-    @dlt_assets(dlt_source=webshop(), dlt_pipeline=pipeline, name="all_orders")
+    @dlt_assets(dlt_source=shared, dlt_pipeline=pipeline, name="all_orders")
     def unpartitioned(context: AssetExecutionContext, dlt: DagsterDltResource):
         yield from dlt.run(context=context)
 
