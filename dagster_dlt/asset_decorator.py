@@ -228,16 +228,10 @@ def dlt_assets(
         )
     resources = dlt_source.selected_resources
     _warn_one_shot(resources.values())
-    names = {spec.key: _resource_name(spec) for spec in specs}
-    check_specs = dlt_check_specs(
-        [spec.key for spec in specs],
-        contract_keys={
-            key
-            for key, name in names.items()
-            if name in resources and has_schema_contract(resources[name], dlt_source)
-        },
-        schema_drift_check=schema_drift_check,
-        contract_check=contract_check,
+    check_specs = (
+        _check_specs(specs, dlt_source, schema_drift_check, contract_check)
+        if schema_drift_check or contract_check
+        else []
     )
     if isinstance(partitions_def, TimeWindowPartitionsDefinition) and backfill_policy is None:
         # One dlt run over the whole range is far cheaper than one run per partition.
@@ -331,6 +325,23 @@ def _names_destination(code: Any) -> bool:
         or (isinstance(const, tuple) and "destination" in const)
         or (inspect.iscode(const) and _names_destination(const))
         for const in code.co_consts
+    )
+
+
+def _check_specs(
+    specs: Sequence[AssetSpec], source: DltSource, schema_drift_check: bool, contract_check: bool
+) -> list[Any]:
+    resources = source.selected_resources
+    names = {spec.key: _resource_name(spec) for spec in specs}
+    return dlt_check_specs(
+        list(names),
+        contract_keys={
+            key
+            for key, name in names.items()
+            if name in resources and has_schema_contract(resources[name], source)
+        },
+        schema_drift_check=schema_drift_check,
+        contract_check=contract_check,
     )
 
 
