@@ -1,7 +1,8 @@
 """Definitions build: build the assets of a source of N resources and validate the Definitions.
 
 What a code location pays at load time for ``@dlt_assets``: the decorator (specs and op) plus
-``Definitions.validate_loadable``. Next to it, the same asset graph (same keys, upstream deps and
+``Definitions.validate_loadable``, by default and with the opt-in asset checks
+(``total_with_checks_s``; Dagster builds one check spec per asset, a quarter of the cost). Next to it, the same asset graph (same keys, upstream deps and
 kinds) built with a plain ``@multi_asset`` and no dlt: Dagster's own cost for that graph, which no
 integration can go below. The difference is what dagster-dlt adds.
 
@@ -38,13 +39,16 @@ def specs_only(n, name):
     build_dlt_asset_specs(source, pipeline)
     return time.perf_counter() - start
 
-def ours(n, name, with_upstream=False):
+def ours(n, name, with_upstream=False, checks=False):
     source, pipeline = wide_source(n, 1, name=name), pipeline_for(name)
     upstream = [AssetSpec(f"{name}_r{i}") for i in range(n)] if with_upstream else []
     gc.collect()
     start = time.perf_counter()
 
-    @dlt_assets(dlt_source=source, dlt_pipeline=pipeline, name=f"{name}_assets")
+    @dlt_assets(
+        dlt_source=source, dlt_pipeline=pipeline, name=f"{name}_assets",
+        schema_drift_check=checks, contract_check=checks,
+    )
     def assets(context: AssetExecutionContext, dlt: DagsterDltResource):
         yield from dlt.run(context=context)
 
@@ -76,16 +80,21 @@ def dagster_only(n, name):
 
 ours(10, "warm"); dagster_only(10, "warm"); specs_only(10, "warm_specs")
 n = int(sys.argv[1])
-runs = {"total_s": [], "dagster_only_s": [], "specs_s": [], "total_with_upstream_s": []}
+runs = {
+    "total_s": [], "dagster_only_s": [], "specs_s": [], "total_with_upstream_s": [],
+    "total_with_checks_s": [],
+}
 for i in range(3):
     pair = [("total_s", lambda: ours(n, f"b{i}")), ("dagster_only_s", lambda: dagster_only(n, f"f{i}"))]
     for key, measure in pair if i % 2 == 0 else reversed(pair):
         runs[key].append(measure())
     runs["specs_s"].append(specs_only(n, f"s{i}"))
     runs["total_with_upstream_s"].append(ours(n, f"u{i}", with_upstream=True))
+    runs["total_with_checks_s"].append(ours(n, f"c{i}", checks=True))
 result = {"resources": n, **{k: round(statistics.median(v), 4) for k, v in runs.items()}}
 result["integration_s"] = round(result["total_s"] - result["dagster_only_s"], 4)
 result["specs_us_per_resource"] = round(result["specs_s"] / n * 1e6, 1)
+result["checks_off_vs_on"] = round(result["total_s"] / result["total_with_checks_s"], 3)
 print(json.dumps(result))
 """
 
