@@ -129,6 +129,45 @@ def test_an_external_interval_bounds_incrementals_that_allow_it(make_pipeline, d
         assert count_rows(duckdb_path, "raw", "events") == 1
 
 
+def test_without_an_interval_external_scheduler_incrementals_run_from_their_cursor(
+    make_pipeline, duckdb_path
+):
+    @dlt.source
+    def calendar():
+        @dlt.resource(primary_key="id")
+        def events(
+            at=dlt.sources.incremental(
+                "at",
+                initial_value=datetime(2024, 1, 1, tzinfo=timezone.utc),
+                allow_external_schedulers=True,
+            ),
+        ):
+            yield [
+                {"id": day, "at": datetime(2024, 1, day, tzinfo=timezone.utc)} for day in (1, 2, 3)
+            ]
+
+        return events
+
+    with contract(
+        "IncrementalResourceWrapper._allow_external_schedulers=False overrides the declared "
+        "True at bind; restoring it and _incremental lets the next run join an interval"
+    ):
+        source = calendar()
+        pipeline = make_pipeline()
+        assert internals.offered_interval() is None
+        with internals.without_external_scheduler(source.selected_resources.values()):
+            # A clone per run, as DagsterDltResource runs a source.
+            pipeline.run(source.with_resources("events"))
+        assert count_rows(duckdb_path, "raw", "events") == 3  # from initial_value
+        start = datetime(2024, 1, 2, tzinfo=timezone.utc)
+        with internals.external_schedule_interval(start, datetime(2024, 1, 3, tzinfo=timezone.utc)):
+            assert internals.offered_interval() is not None
+            pipeline.run(source.with_resources("events"))
+        assert (
+            count_rows(duckdb_path, "raw", "events") == 4
+        )  # the window (day 2), behind the cursor
+
+
 def test_state_syncing_destinations_are_recognised(make_pipeline, tmp_path):
     with contract("Destination.client_class and WithStateSync tell destinations that store state"):
         assert internals.syncs_state(make_pipeline()) is True
