@@ -188,6 +188,8 @@ class SecretRedactor:
         self._pipelines: list[Pipeline] = []
         self._sources: list[Any] = []
         self._with_providers = False
+        self.uninspected: list[str] = []
+        """What ``add_source`` could not read secret arguments from, for the run to log."""
         self.add(*secrets)
 
     @classmethod
@@ -213,13 +215,19 @@ class SecretRedactor:
                 redactor = SecretRedactor.for_run(pipeline=pipeline, source=source)
         """
         redactor = cls(secrets)
-        redactor.add_from_providers()
+        # Each part on its own: a part that cannot be read never stops the run or the others.
+        steps: list[tuple[str, Any]] = [("dlt's secret providers", redactor.add_from_providers)]
         if pipeline is not None:
-            redactor.add_pipeline(pipeline)
+            steps.append(("the pipeline's credentials", lambda: redactor.add_pipeline(pipeline)))
         if source is not None:
-            redactor.add_source(source)
+            steps.append(("the source", lambda: redactor.add_source(source)))
         if credentials is not None:
-            redactor.add_credentials(credentials)
+            steps.append(("the run's credentials", lambda: redactor.add_credentials(credentials)))
+        for what, step in steps:
+            try:
+                step()
+            except Exception as error:
+                redactor._not_inspected(what, error)
         return redactor
 
     def add(self, *values: Any) -> None:
@@ -279,28 +287,53 @@ class SecretRedactor:
         """Redact the secret arguments of a source function and of standalone resources.
 
         For a ``DltSource``, the arguments dlt last resolved for its source function; for each
-        of its resources made by a standalone ``@dlt.resource`` function, the secret arguments
-        it was called with.
+        of its resources made by a ``@dlt.resource`` function and called with arguments, the
+        secret arguments it was called with.
+
+        Redaction is a safety net: nothing here fails a run. A resource whose arguments cannot be
+        read (not called yet, or of a shape dlt does not describe) is skipped and named in
+        ``uninspected``; its secrets are still found through the providers when dlt injects them.
         """
         if not any(source is s for s in self._sources):
             self._sources.append(source)
         resources: Iterable[DltResource] = ()
         if isinstance(source, DltSource):
-            self._add_function_config(source.section, source.name)
-            resources = source.resources.values()
+            try:
+                self._add_function_config(source.section, source.name)
+                resources = list(source.resources.values())
+            except Exception as error:  # a source dlt cannot describe still runs
+                self._not_inspected(f"source '{getattr(source, 'name', source)}'", error)
         elif isinstance(source, DltResource):
             resources = (source,)
         for resource in resources:
-            ref = _reference(resource.section, resource.name)
-            if ref is None or ref.SPEC is None:
-                continue
-            secret_args = {
-                name for name, hint in ref.SPEC.get_resolvable_fields().items()
-                if is_secret_hint(hint)
-            }  # fmt: skip
-            for name, value in resource.explicit_args.items():
-                if name in secret_args:
-                    self.add_credentials(value)
+            try:
+                self._add_resource_args(resource)
+            except Exception as error:
+                self._not_inspected(f"resource '{getattr(resource, 'name', resource)}'", error)
+
+    def _add_resource_args(self, resource: DltResource) -> None:
+        # The resource's own signature spec: a lookup by section and name would find another
+        # function of the same name (a source named like its resource).
+        if not resource.args_bound:
+            return  # nothing passed in code: injected values come from the providers
+        specs = [getattr(resource, "SPEC", None)]
+        specs += [ref.SPEC for ref in _references(resource.section, resource.name)]
+        secret_args = {
+            name
+            for spec in specs
+            if spec is not None
+            for name, hint in spec.get_resolvable_fields().items()
+            if is_secret_hint(hint)
+        }
+        for name, value in (resource.explicit_args or {}).items():
+            if name in secret_args:
+                self.add_credentials(value)
+
+    def _not_inspected(self, what: str, error: Exception) -> None:
+        # The error's type only: its text could quote the very values we failed to collect.
+        note = f"{what} ({type(error).__name__})"
+        if note not in self.uninspected:
+            self.uninspected.append(note)
 
     def add_from_providers(self) -> None:
         """Redact secrets held by dlt's secret providers: env variables and secrets.toml files."""
@@ -367,12 +400,12 @@ class SecretRedactor:
         return value
 
     def _add_function_config(self, section: str, name: str) -> None:
-        ref = _reference(section, name)
-        if ref is None:
-            return
-        config = get_fun_last_config(ref.factory)
-        if isinstance(config, BaseConfiguration):
-            self.add_config(config)
+        # Every function registered under this section and name: a source and its resource may
+        # share both, and extra values to redact hide nothing that should show.
+        for ref in _references(section, name):
+            config = get_fun_last_config(ref.factory)
+            if isinstance(config, BaseConfiguration):
+                self.add_config(config)
 
     def _add_keyed(self, path: list[str], value: Any) -> None:
         if not path or not isinstance(value, str):
@@ -448,11 +481,12 @@ def _variants(value: Any) -> Iterator[str]:
     yield from (form for form in forms if len(form) >= MIN_SECRET_LENGTH)
 
 
-def _reference(section: str, name: str) -> Optional[SourceReference]:
-    for ref in list(SourceReference.SOURCES.values()):
-        if ref.section == section and ref.name == name:
-            return ref
-    return None
+def _references(section: str, name: str) -> list[SourceReference]:
+    return [
+        ref
+        for ref in list(SourceReference.SOURCES.values())
+        if ref.section == section and ref.name == name
+    ]
 
 
 def redact_exception(exc: BaseException, redactor: SecretRedactor) -> BaseException:

@@ -173,6 +173,13 @@ class DltRun:
             credentials=self.run_arguments.get("credentials"),
         )
         self.log = RedactingLogger(self.context.log, self.redactor)
+        if self.redactor.uninspected:
+            self.log.warning(
+                "dagster-dlt could not read secret arguments of "
+                f"{', '.join(self.redactor.uninspected)}; secrets that dlt injects from "
+                "environment variables or secrets.toml are still redacted. To redact a value "
+                "passed in code, read it from dlt.secrets.value instead."
+            )
         collector = collector_for_run(self.pipeline.collector, self.log, self.progress_interval)
         with (
             redacting(self.redactor),
