@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import dlt
+import pendulum
 from dlt.sources.filesystem import filesystem, read_csv, read_jsonl, read_parquet, readers
 from dlt.sources.rest_api import rest_api_source
 from dlt.sources.sql_database import sql_database
@@ -30,6 +31,7 @@ API_TOKEN = "tk-corpus-5d0a4e8f1b"
 """The ticketing API's token: given as an argument by one shape, from the environment by another."""
 
 DAYS = ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"]
+FIRST_DAY = pendulum.datetime(2024, 1, 1, tz="UTC")
 PARTITION = "2024-01-02"
 """The daily partition the partitioned run materializes."""
 
@@ -83,8 +85,9 @@ def users() -> Iterator[dict[str, Any]]:
 
 
 @dlt.transformer(primary_key="user_id", write_disposition="merge")
-def user_details(user: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield {"user_id": user["id"], "email": f"{user['name']}@example.com"}
+def user_details(batch: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for user in batch:  # `users` yields one page (a list) at a time
+        yield {"user_id": user["id"], "email": f"{user['name']}@example.com"}
 
 
 @dlt.source
@@ -217,13 +220,17 @@ def tickets_by_id():
 def tickets_for_schedulers():
     """An incremental that takes its window from an external scheduler: a Dagster partition."""
 
+    # dlt joins a scheduler's window only on a datetime cursor: timestamps, not strings.
     @dlt.resource(primary_key="id", write_disposition="merge")
     def tickets(
         updated_at=dlt.sources.incremental(
-            "updated_at", initial_value="2024-01-01T00:00:00Z", allow_external_schedulers=True
+            "updated_at",
+            initial_value=FIRST_DAY,
+            allow_external_schedulers=True,
         ),
     ) -> Iterator[dict[str, Any]]:
-        yield [row for row in _tickets() if row["updated_at"] >= updated_at.start_value]
+        rows = [{**row, "updated_at": pendulum.parse(row["updated_at"])} for row in _tickets()]
+        yield [row for row in rows if row["updated_at"] >= updated_at.start_value]
 
     return tickets
 
