@@ -7,11 +7,15 @@ Datasets not declared writable refuse saves: the raw datasets that ``@dlt_assets
 read-only unless you declare otherwise.
 """
 
-import shutil
-import tempfile
+import copy
+import logging
+import os
+import socket
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Optional, Union
 
 import dlt
@@ -21,13 +25,16 @@ from dlt.common.schema.typing import TSchemaContract
 from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.pipeline import Pipeline
 
+from dagster_dlt import internals, recovery
 from dagster_dlt.dataset_access import DEFAULT_LOCK_TIMEOUT_SECONDS, single_writer_lock_factory
+from dagster_dlt.destinations import DestinationFacts
 from dagster_dlt.errors import (
     DagsterDltError,
     DltContractViolationError,
     DltReadOnlyDatasetError,
     DltUnsupportedDataError,
 )
+from dagster_dlt.isolation import isolated_pipeline
 from dagster_dlt.metadata import RunFacts
 
 __all__ = [
@@ -44,6 +51,9 @@ __all__ = [
 CONTRACT_MODES = ("evolve", "freeze", "discard_row", "discard_value")
 CONTRACT_ENTITIES = ("tables", "columns", "data_type")
 SUPPORTED_DATA = ("pandas.DataFrame", "pyarrow.Table", "pyarrow.RecordBatch", "list of dicts")
+STAGED_REPLACE = "insert-from-staging"
+SAVE_NOTE = "save_note"
+"""The metadata key of what a save wants its reader to know, e.g. that nothing was created."""
 
 
 def validate_contract(contract: TSchemaContract) -> TSchemaContract:
@@ -198,42 +208,90 @@ class DltDatasetWriter:
             DltContractViolationError: the data breaks the dataset's contract; nothing was written.
         """
         target = self._writable(dataset)
-        rows = _saveable(data)
+        saveable = _saveable(data)
         hints: dict[str, Any] = {}
         if primary_key is not None:
             hints["primary_key"] = primary_key
         if merge_key is not None:
             hints["merge_key"] = merge_key
-        resource = dlt.resource(
-            rows,
-            name=table,
-            table_name=table,
-            write_disposition=write_disposition,  # type: ignore[arg-type]
-            schema_contract=target.schema_contract,
-            **hints,
+        log = _log(context)
+        hold = single_writer_lock_factory(
+            target.pipeline, _owner(context, table), self.lock_timeout_seconds
         )
-        owner = _owner(context, table)
-        hold = single_writer_lock_factory(target.pipeline, owner, self.lock_timeout_seconds)
-        with _fresh_copy(target.pipeline) as pipeline, hold():
-            try:
-                load_info = pipeline.run(resource)
-            except PipelineStepFailed as failure:
-                violation = _validation_error(failure)
-                if violation is None:
+        # A save is a run: its own working directory under the pipelines dir, with a liveness lock,
+        # so that a later save or run takes back what a killed save left (isolation.py,
+        # recovery.py). A save's work is never resumed: its re-run may save other data.
+        work = {"save": f"{dataset}.{table}", "id": uuid.uuid4().hex}
+        previous = internals.active_pipeline()
+        try:
+            with (
+                isolated_pipeline(target.pipeline, log, _descriptor(context, work)) as isolation,
+                _replacing_from_staging(isolation.pipeline, write_disposition),
+            ):
+                pipeline = isolation.pipeline
+                with hold():
+                    # With no data, run() only restores state and schemas from the destination.
+                    pipeline.run(None)
+                    if isolation.own is not None:
+                        recovery.repair(
+                            isolation,
+                            target.pipeline,
+                            DestinationFacts.of(pipeline),
+                            work,
+                            log,
+                            schema_name=pipeline.default_schema_name or pipeline.pipeline_name,
+                        )
+                        pipeline.activate()
+                existed = _has_table(pipeline, table)
+                resource = dlt.resource(
+                    saveable.data(create_table=not existed),
+                    name=table,
+                    table_name=table,
+                    write_disposition=write_disposition,  # type: ignore[arg-type]
+                    schema_contract=target.schema_contract,
+                    **hints,
+                )
+                try:
+                    pipeline.extract(resource)
+                    normalize = pipeline.normalize()
+                except PipelineStepFailed as failure:
+                    violation = _validation_error(failure)
+                    if violation is None:
+                        raise
+                    # Nothing was loaded: drop the refused package, so that none is left behind.
+                    pipeline.abort_packages()
+                    raise DltContractViolationError(
+                        dataset,
+                        violation.table_name,
+                        violation.column_name,
+                        violation.schema_entity,
+                        violation.contract_mode,
+                    ) from violation
+                try:
+                    with hold():
+                        load_info = pipeline.load()
+                except PipelineStepFailed:
+                    raise  # dlt finished with the package
+                except BaseException:
+                    # Interrupted mid-load: the package stays, so that the next save or run
+                    # of this pipeline takes back the rows it wrote.
+                    isolation.keep_for_resume = isolation.own is not None
                     raise
-                raise DltContractViolationError(
-                    dataset,
-                    violation.table_name,
-                    violation.column_name,
-                    violation.schema_entity,
-                    violation.contract_mode,
-                ) from failure
-            trace = pipeline.last_trace
-            normalize = trace.last_normalize_info if trace else None
-            row_counts = dict(normalize.row_counts) if normalize else {}
-            schema_name = pipeline.default_schema_name
-            facts = RunFacts.collect(pipeline, load_info, schema_name, row_counts)
-            reported = facts.metadata_for(resource) or {}
+                row_counts = dict(normalize.row_counts) if normalize else {}
+                schema_name = pipeline.default_schema_name
+                facts = RunFacts.collect(pipeline, load_info, schema_name, row_counts)
+                reported = facts.metadata_for(resource) or {}
+                if not _has_table(pipeline, table):
+                    note = (
+                        f"Saved nothing into dataset '{dataset}': the data has no rows and no "
+                        f"columns, so table '{table}' was not created. Save a frame with its "
+                        "columns (e.g. pd.DataFrame(columns=[...]) with dtypes) to create an "
+                        "empty table."
+                    )
+                    log.warning(note)
+                    reported[SAVE_NOTE] = note
+        finally:
+            internals.reactivate(previous)
         key = asset_key or _asset_key(context)
         return MaterializeResult(asset_key=key, metadata={**reported, **(metadata or {})})
 
@@ -251,61 +309,117 @@ class DltDatasetWriter:
         return target
 
 
-def _saveable(data: Any) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class _Saveable:
+    """What a save hands dlt: rows of Python values, or, for data with columns but no rows, its
+    Arrow schema, so that a first save creates the table with those columns."""
+
+    rows: list[dict[str, Any]]
+    empty_table: Any = None  # a pyarrow.Table with no rows
+
+    def data(self, *, create_table: bool) -> Any:
+        if create_table and self.empty_table is not None:
+            # dlt creates a table from an empty Arrow table; from no rows, it creates nothing.
+            return self.empty_table
+        return self.rows
+
+
+def _saveable(data: Any) -> _Saveable:
     """``data`` as rows of Python values, or a clear error naming the types that can be saved.
 
     Every kind goes through dlt's path for Python objects, the one where dlt checks every
     contract entity (a value of another type is a variant column, which ``data_type`` governs)
-    while normalizing, before anything is loaded. Arrow data would only fail at load, after a
-    ``replace`` had emptied the table.
+    while normalizing, before anything is loaded. Arrow data would be checked for types only at
+    load. Data with columns and no rows keeps its Arrow schema: it has no value to check.
     """
     module = type(data).__module__.split(".")[0]
     name = type(data).__name__
+    table = None
     if module == "pandas" and name == "DataFrame":
         import pyarrow
 
         # Through Arrow: nulls become None and numbers plain Python numbers, not NaN or numpy.
-        return pyarrow.Table.from_pandas(data, preserve_index=False).to_pylist()
-    if module == "pyarrow" and name in ("Table", "RecordBatch"):
-        return data.to_pylist()
-    if isinstance(data, (list, tuple)) and all(isinstance(row, Mapping) for row in data):
-        return [dict(row) for row in data]
-    raise DltUnsupportedDataError(
-        f"Cannot save a {type(data).__module__}.{name}: save one of {', '.join(SUPPORTED_DATA)}. "
-        "Convert it first, e.g. relation.arrow() or frame.to_dict('records')."
-    )
+        table = pyarrow.Table.from_pandas(data, preserve_index=False)
+    elif module == "pyarrow" and name in ("Table", "RecordBatch"):
+        import pyarrow
+
+        table = data if name == "Table" else pyarrow.Table.from_batches([data])
+    elif isinstance(data, (list, tuple)) and all(isinstance(row, Mapping) for row in data):
+        return _Saveable([dict(row) for row in data])
+    else:
+        raise DltUnsupportedDataError(
+            f"Cannot save a {type(data).__module__}.{name}: save one of "
+            f"{', '.join(SUPPORTED_DATA)}. Convert it first, e.g. relation.arrow() or "
+            "frame.to_dict('records')."
+        )
+    if table.num_rows == 0 and table.num_columns > 0:
+        return _Saveable([], table.replace_schema_metadata(None))
+    return _Saveable(table.to_pylist())
 
 
 @contextmanager
-def _fresh_copy(pipeline: Pipeline) -> Iterator[Pipeline]:
-    """``pipeline`` in a working directory of its own: state and schema come from the
-    destination, so concurrent saves never share dlt's files, and the caller's active dlt
-    pipeline is given back afterwards."""
-    previous = _active_pipeline()
-    working_dir = tempfile.mkdtemp(prefix=f"dagster-dlt-save-{pipeline.pipeline_name}-")
-    copy = None
+def _replacing_from_staging(pipeline: Pipeline, write_disposition: str) -> Iterator[None]:
+    """Make a ``replace`` load into the staging dataset first, then swap the rows in one
+    transaction (dlt's ``insert-from-staging``), so that a reader, or a save killed mid-load,
+    never leaves the table half-written. A strategy the user configured is kept, and
+    destinations that cannot replace from staging keep theirs."""
+    destination = pipeline.destination
+    if write_disposition != "replace" or not _can_replace_from_staging(destination):
+        yield
+        return
+    staged = copy.copy(destination)
+    staged.config_params = {**destination.config_params, "replace_strategy": STAGED_REPLACE}
+    pipeline.destination = staged
     try:
-        copy = dlt.pipeline(
-            pipeline_name=pipeline.pipeline_name,
-            pipelines_dir=working_dir,
-            destination=pipeline.destination,
-            staging=pipeline.staging,
-            dataset_name=pipeline.dataset_name,
-        )
-        yield copy
+        yield
     finally:
-        if previous is not None:
-            previous.activate()
-        elif copy is not None:
-            copy.deactivate()
-        shutil.rmtree(working_dir, ignore_errors=True)
+        # The pipeline may be the user's own (a destination without state sync).
+        pipeline.destination = destination
 
 
-def _active_pipeline() -> Optional[Pipeline]:
+def _can_replace_from_staging(destination: Any) -> bool:
+    if destination is None or "replace_strategy" in destination.config_params:
+        return False
     try:
-        return dlt.current.pipeline()
+        capabilities = destination.capabilities()
+        configured = destination.configuration(destination.spec(), accept_partial=True)
     except Exception:
-        return None
+        return False
+    if getattr(configured, "replace_strategy", None) is not None:
+        return False  # chosen in config.toml or the environment
+    # A selector (the filesystem destination) allows staging for some table formats only.
+    return capabilities.replace_strategies_selector is None and STAGED_REPLACE in (
+        capabilities.supported_replace_strategies or ()
+    )
+
+
+def _has_table(pipeline: Pipeline, table: str) -> bool:
+    """Whether the pipeline's schema has ``table`` with columns (it exists, or will after load)."""
+    if not pipeline.default_schema_name:
+        return False
+    name = pipeline.default_schema.naming.normalize_table_identifier(table)
+    columns = pipeline.default_schema.tables.get(name, {}).get("columns", {})
+    return any(not column.startswith("_dlt_") for column in columns)
+
+
+def _log(context: Any) -> Any:
+    if isinstance(context, AssetExecutionContext):
+        return context.log
+    if isinstance(context, OpExecutionContext):
+        return context.log
+    return logging.getLogger("dagster_dlt.save")
+
+
+def _descriptor(context: Any, work: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(context, AssetExecutionContext):
+        context = context.op_execution_context
+    return {
+        "dagster_run_id": context.run_id if isinstance(context, OpExecutionContext) else None,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "work": work,
+    }
 
 
 def _validation_error(failure: BaseException) -> Optional[DataValidationError]:

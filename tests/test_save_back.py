@@ -1,7 +1,8 @@
 """An asset saves its result into a dataset through dlt, under the dataset's contract."""
 
+import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import dlt
 import duckdb
@@ -11,6 +12,7 @@ import pytest
 from dagster import (
     AssetExecutionContext,
     AssetKey,
+    DagsterInstance,
     MaterializeResult,
     ResourceParam,
     asset,
@@ -18,6 +20,7 @@ from dagster import (
 )
 
 from dagster_dlt import DagsterDltError
+from dagster_dlt.dataset_access import open_dataset
 from dagster_dlt.save import (
     DltContractViolationError,
     DltDatasetWriter,
@@ -26,6 +29,8 @@ from dagster_dlt.save import (
     validate_contract,
 )
 from tests.dlt_fixtures import step_failure_text
+from tests.parallel_cli import REPO, dagster_cli, process_env
+from tests.test_crash_safety import finish, kill_at
 
 pytest_plugins = ["tests.snowflake_emulator"]
 
@@ -288,3 +293,179 @@ def test_saving_into_snowflake_through_the_emulator(snowflake_env: dict[str, str
 
     assert result.metadata["rows_loaded"].value == 2
     assert sorted(pipeline.dataset().scores.select("player").fetchall()) == [("ada",), ("grace",)]
+
+
+def test_a_contract_violation_says_what_is_true_and_how_to_fix_it(
+    tmp_path: Path, duckdb_path: Path
+):
+    """dlt's own failure says pending packages are left and to run `dlt pipeline ...
+    abort-packages`; a refused save leaves none, so that advice must not reach the user."""
+    pipeline = reports_pipeline(tmp_path, duckdb_path)
+    writer = DltDatasetWriter([WritableDataset(pipeline, schema_contract={"columns": "freeze"})])
+    writer.save(None, SCORES, dataset="reports", table="scores")
+    wider = [{**row, "level": 3} for row in SCORES]
+
+    result = materialize([scores_asset(wider)], resources={"writer": writer}, raise_on_error=False)
+
+    message = step_failure_text(result)
+    assert "column 'level' of table 'scores'" in message
+    assert "the contract on columns is 'freeze'" in message
+    assert "relax the contract on columns" in message and "schema_contract=" in message
+    assert "abort-packages" not in message and "Pending packages" not in message
+    assert "re-tried" not in message
+    # Nor is any package left where dlt's tools would show it.
+    reader = dlt.attach("reports_writer", pipelines_dir=str(tmp_path / "pipelines"))
+    assert not reader.has_pending_data
+    assert reader.list_extracted_load_packages() == []
+
+
+def test_a_first_save_of_an_empty_frame_creates_the_table_with_its_columns(
+    tmp_path: Path, duckdb_path: Path
+):
+    writer = DltDatasetWriter([WritableDataset(reports_pipeline(tmp_path, duckdb_path))])
+    empty = pd.DataFrame(
+        {"player": pd.Series([], dtype="str"), "score": pd.Series([], dtype="int64")}
+    )
+
+    result = materialize([scores_asset(empty)], resources={"writer": writer})
+
+    assert result.success
+    assert rows(duckdb_path, "SELECT COUNT(*) FROM reports.scores") == [(0,)]
+    assert columns(duckdb_path, "reports", "scores")[:2] == ["player", "score"]
+    (event,) = result.get_asset_materialization_events()
+    assert event.materialization.metadata["rows_loaded"].value == 0
+
+
+@pytest.mark.parametrize("data", [pd.DataFrame(), []], ids=["frame_without_columns", "no_dicts"])
+def test_a_first_save_of_nothing_warns_that_no_table_was_created(
+    tmp_path: Path, duckdb_path: Path, data: Any
+):
+    writer = DltDatasetWriter([WritableDataset(reports_pipeline(tmp_path, duckdb_path))])
+    instance = DagsterInstance.ephemeral()
+
+    result = materialize([scores_asset(data)], resources={"writer": writer}, instance=instance)
+
+    assert result.success
+    warnings = [
+        entry.user_message
+        for entry in instance.all_logs(result.run_id)
+        if entry.level >= 30 and "scores" in (entry.user_message or "")
+    ]
+    assert any(
+        "no rows and no columns" in text and "table 'scores' was not created" in text
+        for text in warnings
+    ), warnings
+    (event,) = result.get_asset_materialization_events()
+    note = event.materialization.metadata["save_note"].value
+    assert "table 'scores' was not created" in note
+
+
+# A save killed mid-load, then run again: exactly once, as for runs (tests/test_crash_safety.py).
+
+SAVED_ROWS = 20_000  # 20 load jobs of 1,000 rows
+OLD_ROWS = 1_000
+
+
+def save_env(tmp_path: Path, disposition: str) -> dict[str, str]:
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    return process_env(
+        tmp_path,
+        SAVE_TARGET=str(tmp_path / "warehouse.duckdb"),
+        SAVE_DISPOSITION=disposition,
+        # Many small load jobs, loaded one at a time, so "after k jobs" is a real point.
+        DATA_WRITER__FILE_MAX_ITEMS="1000",
+        LOAD__WORKERS="1",
+        TMPDIR=str(tmp_path / "tmp"),
+    )
+
+
+def save(
+    env: dict[str, str],
+    rows: int,
+    batch: str,
+    crash_at: Optional[str] = None,
+    marker: Optional[Path] = None,
+) -> subprocess.Popen:
+    env = {**env, "SAVE_ROWS": str(rows), "SAVE_BATCH": batch}
+    if crash_at:
+        env.update(CRASH_AT=crash_at, CRASH_MARKER=str(marker))
+    return subprocess.Popen(
+        [dagster_cli(), "asset", "materialize", "-m", "tests.save_defs", "--select", "*"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, killed as a whole
+    )
+
+
+def batches(env: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """batch -> (rows, distinct ids) in the saved table."""
+    found = rows(
+        Path(env["SAVE_TARGET"]),
+        "SELECT batch, COUNT(*), COUNT(DISTINCT id) FROM reports.scores GROUP BY 1 ORDER BY 1",
+    )
+    return {batch: (count, distinct) for batch, count, distinct in found}
+
+
+def unfinished_loads(env: dict[str, str]) -> int:
+    """Rows whose load id has no row in _dlt_loads: a load that never finished."""
+    return rows(
+        Path(env["SAVE_TARGET"]),
+        "SELECT COUNT(*) FROM reports.scores WHERE _dlt_load_id NOT IN "
+        "(SELECT load_id FROM reports._dlt_loads)",
+    )[0][0]
+
+
+def what_readers_see(tmp_path: Path, env: dict[str, str]) -> dict[str, int]:
+    """batch -> rows, read as the input manager and the catalog read: through open_dataset."""
+    reader = dlt.pipeline(
+        "reports_writer",
+        pipelines_dir=str(tmp_path / "reader"),
+        destination=dlt.destinations.duckdb(env["SAVE_TARGET"]),
+        dataset_name="reports",
+    )
+    frame = open_dataset(reader).table("scores").df()
+    return frame.groupby("batch").size().to_dict()
+
+
+def leftovers(tmp_path: Path, env: dict[str, str]) -> list[str]:
+    """What killed saves left: run directories and temporary directories."""
+    runs = Path(env["DLT_DATA_DIR"]) / "pipelines" / ".dagster-dlt" / "reports_writer" / "runs"
+    found = [str(path) for path in runs.iterdir()] if runs.exists() else []
+    return found + [str(path) for path in (tmp_path / "tmp").glob("dagster-dlt-save-*")]
+
+
+@pytest.mark.slow
+def test_an_append_save_killed_mid_load_then_run_again_saves_every_row_once(tmp_path: Path):
+    env = save_env(tmp_path, "append")
+    finish(save(env, OLD_ROWS, "old"))
+    marker = tmp_path / "reached"
+    kill_at(save(env, SAVED_ROWS, "new", "load:5", marker), marker)
+    assert unfinished_loads(env) >= 4_000, "the kill came before any rows were written"
+
+    output = finish(save(env, SAVED_ROWS, "new"))
+
+    assert "Took back the unfinished load(s)" in output
+    assert batches(env) == {"new": (SAVED_ROWS, SAVED_ROWS), "old": (OLD_ROWS, OLD_ROWS)}
+    assert unfinished_loads(env) == 0
+    assert leftovers(tmp_path, env) == []
+
+
+@pytest.mark.slow
+def test_a_replace_save_killed_mid_load_leaves_readers_the_old_table(tmp_path: Path):
+    env = save_env(tmp_path, "replace")
+    finish(save(env, OLD_ROWS, "old"))
+    marker = tmp_path / "reached"
+    kill_at(save(env, SAVED_ROWS, "new", "load:5", marker), marker)
+
+    # Between the kill and the re-run: the old table, whole, and nothing of the new one.
+    assert what_readers_see(tmp_path, env) == {"old": OLD_ROWS}
+    assert batches(env) == {"old": (OLD_ROWS, OLD_ROWS)}
+
+    finish(save(env, SAVED_ROWS, "new"))
+
+    assert batches(env) == {"new": (SAVED_ROWS, SAVED_ROWS)}
+    assert what_readers_see(tmp_path, env) == {"new": SAVED_ROWS}
+    assert leftovers(tmp_path, env) == []
