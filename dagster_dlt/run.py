@@ -46,6 +46,7 @@ from dagster_dlt.locking import destination_lock
 from dagster_dlt.metadata import RunFacts
 from dagster_dlt.progress import DEFAULT_PROGRESS_INTERVAL, collector_for_run
 from dagster_dlt.redaction import RedactingLogger, SecretRedactor, redacting
+from dagster_dlt.trace_redaction import TraceRedactingCollector, redact_package_exceptions
 
 __all__ = ["DltEventType", "DltRun"]
 
@@ -181,6 +182,8 @@ class DltRun:
                 "passed in code, read it from dlt.secrets.value instead."
             )
         collector = collector_for_run(self.pipeline.collector, self.log, self.progress_interval)
+        # dlt pickles failed steps' exception texts into trace.pickle, which is published.
+        collector = TraceRedactingCollector(collector, self.redactor)
         with (
             redacting(self.redactor),
             forward_dlt_logs(self.context.log, redactor=self.redactor),
@@ -295,12 +298,16 @@ class DltRun:
             pipeline.extract(self.source, **extract_kwargs)
             normalize_info = pipeline.normalize()
             self.row_counts = dict(normalize_info.row_counts) if normalize_info else {}
-            with self.holding_destination():
-                self.load_info = pipeline.load(
-                    where.get("destination"),
-                    where.get("dataset_name"),
-                    credentials=where.get("credentials"),
-                )
+            try:
+                with self.holding_destination():
+                    self.load_info = pipeline.load(
+                        where.get("destination"),
+                        where.get("dataset_name"),
+                        credentials=where.get("credentials"),
+                    )
+            finally:
+                # Failed and retried jobs' messages, written by dlt into the package.
+                redact_package_exceptions(pipeline, self.redactor)
             return None
         except (PipelineStepFailed, ConfigurationException) as failure:
             self._raise_if_configuration(failure, pipeline)

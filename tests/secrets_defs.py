@@ -1,13 +1,17 @@
 """A code location whose source calls an API with a token, in a header or in the query string
-(``SECRET_MODE``), for the secret scans of tests/test_secret_scan.py."""
+(``SECRET_MODE``), with dlt's ``requests`` helper as dlt's docs show, and loads into DuckDB or
+into a sink that posts the rows back to the API (``SECRET_DESTINATION``), for the secret scans of
+tests/test_secret_scan.py."""
 
 import os
 from collections.abc import Iterator
 from typing import Any
 
 import dlt
-import requests
 from dagster import AssetExecutionContext, Definitions
+from dlt.common.schema import TTableSchema
+from dlt.common.typing import TDataItems
+from dlt.sources.helpers import requests
 
 from dagster_dlt import DagsterDltResource, dlt_assets
 
@@ -27,12 +31,27 @@ def secret_api(base_url: str = dlt.config.value):
     return items
 
 
+@dlt.destination(batch_size=10, name="items_api")
+def items_api(
+    items: TDataItems, table: TTableSchema, access_token: str = dlt.secrets.value
+) -> None:
+    """A reverse-ETL sink, as dlt's docs write one: it posts the rows back to the API."""
+    base_url = os.environ["SOURCES__SECRET_API__BASE_URL"]
+    response = requests.post(f"{base_url}/items?access_token={access_token}", json=items)
+    response.raise_for_status()
+
+
+def destination() -> Any:
+    """DuckDB, or with ``SECRET_DESTINATION=sink`` the API sink (its load jobs then fail)."""
+    if os.environ.get("SECRET_DESTINATION") == "sink":
+        return items_api
+    return dlt.destinations.duckdb(os.environ.get("SECRET_TARGET", "secret.duckdb"))
+
+
 @dlt_assets(
     dlt_source=secret_api(),
     dlt_pipeline=dlt.pipeline(
-        pipeline_name="secret_api",
-        destination=dlt.destinations.duckdb(os.environ.get("SECRET_TARGET", "secret.duckdb")),
-        dataset_name="api",
+        pipeline_name="secret_api", destination=destination(), dataset_name="api"
     ),
 )
 def secret_api_assets(context: AssetExecutionContext, dlt: DagsterDltResource):
