@@ -34,8 +34,9 @@ from dagster_dlt.errors import (
     DltReadOnlyDatasetError,
     DltUnsupportedDataError,
 )
-from dagster_dlt.isolation import isolated_pipeline
+from dagster_dlt.isolation import Isolation, isolated_pipeline
 from dagster_dlt.metadata import RunFacts
+from dagster_dlt.saveable import saveable
 
 __all__ = [
     "CONTRACT_ENTITIES",
@@ -50,7 +51,6 @@ __all__ = [
 
 CONTRACT_MODES = ("evolve", "freeze", "discard_row", "discard_value")
 CONTRACT_ENTITIES = ("tables", "columns", "data_type")
-SUPPORTED_DATA = ("pandas.DataFrame", "pyarrow.Table", "pyarrow.RecordBatch", "list of dicts")
 STAGED_REPLACE = "insert-from-staging"
 SAVE_NOTE = "save_note"
 """The metadata key of what a save wants its reader to know, e.g. that nothing was created."""
@@ -208,7 +208,7 @@ class DltDatasetWriter:
             DltContractViolationError: the data breaks the dataset's contract; nothing was written.
         """
         target = self._writable(dataset)
-        saveable = _saveable(data)
+        data_to_save = saveable(data)
         hints: dict[str, Any] = {}
         if primary_key is not None:
             hints["primary_key"] = primary_key
@@ -230,21 +230,10 @@ class DltDatasetWriter:
             ):
                 pipeline = isolation.pipeline
                 with hold():
-                    # With no data, run() only restores state and schemas from the destination.
-                    pipeline.run(None)
-                    if isolation.own is not None:
-                        recovery.repair(
-                            isolation,
-                            target.pipeline,
-                            DestinationFacts.of(pipeline),
-                            work,
-                            log,
-                            schema_name=pipeline.default_schema_name or pipeline.pipeline_name,
-                        )
-                        pipeline.activate()
+                    _restore_and_repair(isolation, target.pipeline, work, log)
                 existed = _has_table(pipeline, table)
                 resource = dlt.resource(
-                    saveable.data(create_table=not existed),
+                    data_to_save.data(create_table=not existed),
                     name=table,
                     table_name=table,
                     write_disposition=write_disposition,  # type: ignore[arg-type]
@@ -282,14 +271,7 @@ class DltDatasetWriter:
                 facts = RunFacts.collect(pipeline, load_info, schema_name, row_counts)
                 reported = facts.metadata_for(resource) or {}
                 if not _has_table(pipeline, table):
-                    note = (
-                        f"Saved nothing into dataset '{dataset}': the data has no rows and no "
-                        f"columns, so table '{table}' was not created. Save a frame with its "
-                        "columns (e.g. pd.DataFrame(columns=[...]) with dtypes) to create an "
-                        "empty table."
-                    )
-                    log.warning(note)
-                    reported[SAVE_NOTE] = note
+                    reported[SAVE_NOTE] = _nothing_saved(dataset, table, log)
         finally:
             internals.reactivate(previous)
         key = asset_key or _asset_key(context)
@@ -309,52 +291,33 @@ class DltDatasetWriter:
         return target
 
 
-@dataclass(frozen=True)
-class _Saveable:
-    """What a save hands dlt: rows of Python values, or, for data with columns but no rows, its
-    Arrow schema, so that a first save creates the table with those columns."""
-
-    rows: list[dict[str, Any]]
-    empty_table: Any = None  # a pyarrow.Table with no rows
-
-    def data(self, *, create_table: bool) -> Any:
-        if create_table and self.empty_table is not None:
-            # dlt creates a table from an empty Arrow table; from no rows, it creates nothing.
-            return self.empty_table
-        return self.rows
-
-
-def _saveable(data: Any) -> _Saveable:
-    """``data`` as rows of Python values, or a clear error naming the types that can be saved.
-
-    Every kind goes through dlt's path for Python objects, the one where dlt checks every
-    contract entity (a value of another type is a variant column, which ``data_type`` governs)
-    while normalizing, before anything is loaded. Arrow data would be checked for types only at
-    load. Data with columns and no rows keeps its Arrow schema: it has no value to check.
-    """
-    module = type(data).__module__.split(".")[0]
-    name = type(data).__name__
-    table = None
-    if module == "pandas" and name == "DataFrame":
-        import pyarrow
-
-        # Through Arrow: nulls become None and numbers plain Python numbers, not NaN or numpy.
-        table = pyarrow.Table.from_pandas(data, preserve_index=False)
-    elif module == "pyarrow" and name in ("Table", "RecordBatch"):
-        import pyarrow
-
-        table = data if name == "Table" else pyarrow.Table.from_batches([data])
-    elif isinstance(data, (list, tuple)) and all(isinstance(row, Mapping) for row in data):
-        return _Saveable([dict(row) for row in data])
-    else:
-        raise DltUnsupportedDataError(
-            f"Cannot save a {type(data).__module__}.{name}: save one of "
-            f"{', '.join(SUPPORTED_DATA)}. Convert it first, e.g. relation.arrow() or "
-            "frame.to_dict('records')."
+def _restore_and_repair(
+    isolation: Isolation, user_pipeline: Pipeline, work: dict[str, Any], log: Any
+) -> None:
+    """Restore state and schemas from the destination, then take back what dead saves and runs
+    of the pipeline left. Runs under the destination's lock."""
+    pipeline = isolation.pipeline
+    pipeline.run(None)  # with no data, run() only restores state and schemas
+    if isolation.own is not None:
+        recovery.repair(
+            isolation,
+            user_pipeline,
+            DestinationFacts.of(pipeline),
+            work,
+            log,
+            schema_name=pipeline.default_schema_name or pipeline.pipeline_name,
         )
-    if table.num_rows == 0 and table.num_columns > 0:
-        return _Saveable([], table.replace_schema_metadata(None))
-    return _Saveable(table.to_pylist())
+        pipeline.activate()
+
+
+def _nothing_saved(dataset: str, table: str, log: Any) -> str:
+    note = (
+        f"Saved nothing into dataset '{dataset}': the data has no rows and no columns, so table "
+        f"'{table}' was not created. Save a frame with its columns (e.g. pd.DataFrame(columns="
+        "[...]) with dtypes) to create an empty table."
+    )
+    log.warning(note)
+    return note
 
 
 @contextmanager
@@ -403,9 +366,7 @@ def _has_table(pipeline: Pipeline, table: str) -> bool:
 
 
 def _log(context: Any) -> Any:
-    if isinstance(context, AssetExecutionContext):
-        return context.log
-    if isinstance(context, OpExecutionContext):
+    if isinstance(context, (AssetExecutionContext, OpExecutionContext)):
         return context.log
     return logging.getLogger("dagster_dlt.save")
 
