@@ -9,10 +9,12 @@ destination. While the run lives it holds an advisory lock on ``<id>.lock``; the
 it when the process dies, however it dies. A later run that can take that lock knows the run is
 dead and repairs what it left (``recovery.py``).
 
-When the run ends, its working directory becomes the user's pipeline directory, so that
-``dlt pipeline <name> info``, ``trace``, ``failed-jobs`` and ``load-package`` show it. The swap is
-atomic: ``<pipelines_dir>/<name>`` is a symbolic link to the newest version, replaced in one
-``rename``, under a lock so that parallel runs publish one after another (the last one wins).
+When the run ends, what dlt's tools read from its working directory (state, schemas, trace and
+the finished packages) is copied into the user's pipeline directory, so that ``dlt pipeline
+<name> info``, ``trace``, ``failed-jobs`` and ``load-package`` show it. That directory is never
+renamed or replaced: ``dlt.pipeline()`` in other processes creates and reads it without our lock.
+Each file arrives with one atomic ``rename`` and ``state.json`` last; parallel runs publish one
+after another under a lock of ours (the last one wins).
 
 When dlt cannot restore from the destination (``restore_from_destination=false``, or a destination
 without state sync such as a ``@dlt.destination`` sink), local state is the only copy of the
@@ -210,32 +212,95 @@ def isolated_pipeline(
 
 
 def _publish(working_dir: Path, pipeline: Pipeline, log: Any) -> None:
-    """Make ``working_dir`` the user's pipeline directory, atomically; last writer wins."""
+    """Copy what dlt's tools read from ``working_dir`` into the user's pipeline directory.
+
+    The user's directory stays a plain directory that is never renamed or removed: ``dlt.pipeline()``
+    in every other process (the code server, the daemon, other runs, dlt's CLI, an older version
+    of this package) creates and reads it without our lock. Each file is replaced with one atomic
+    ``rename``, and ``state.json`` goes last, so a reader that sees the new state also sees the
+    schemas it names. Parallel runs publish one after another under a lock; the last one wins.
+    Publishing never fails a run: what could not be copied is logged.
+    """
     if fcntl is None or not (working_dir / STATE_FILE).exists():
         return
     root = runs_root(pipeline)
-    versions = root / "versions"
-    versions.mkdir(parents=True, exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True)
     target = Path(pipeline.pipelines_dir) / pipeline.pipeline_name
     with open(root / "publish.lock", "a+") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        version = versions / uuid.uuid4().hex
-        try:
-            os.rename(working_dir, version)
-        except OSError as error:
-            log.warning(f"Could not publish the run to {target} for dlt's tools: {error}")
-            return
-        current = Path(os.path.realpath(target)) if target.is_symlink() else None
-        link = target.with_name(f".{pipeline.pipeline_name}.{version.name}.link")
-        os.symlink(os.path.relpath(version, target.parent), link)
-        if target.exists() and not target.is_symlink():
-            # The directory dlt.pipeline() made at import: moved aside once, then replaced.
-            os.rename(target, versions / f"{version.name}.original")
-        os.replace(link, target)
-        # Keep the version just replaced (a process may still be reading it); drop older ones.
-        for old in versions.iterdir():
-            if old != version and old != current:
-                shutil.rmtree(old, ignore_errors=True)
+        # Under the lock nobody else stages: what is there, a killed publish left.
+        shutil.rmtree(root / "staging", ignore_errors=True)
+        for attempt in range(3):
+            try:
+                _replace_symlink_of_earlier_versions(target, root)
+                _copy_into(working_dir, target, root / "staging")
+            except OSError as error:
+                # dlt.pipeline() elsewhere wipes a directory without state.json before it makes
+                # its own: on the first publish, that can remove what was just copied.
+                if attempt == 2:
+                    log.warning(f"Could not publish the run to {target} for dlt's tools: {error}")
+                continue
+            if (target / STATE_FILE).exists():
+                return
+
+
+def _copy_into(working_dir: Path, target: Path, staging_dir: Path) -> None:
+    """Make dlt's folders, copy the finished packages, then replace the files (schemas, the
+    trace, state), each atomically.
+
+    Copies are staged in ``staging_dir`` (on the same file system), where dlt lists nothing.
+    """
+    staging_dir.mkdir(parents=True, exist_ok=True)
+    files = [path.name for path in working_dir.iterdir() if path.is_file()]
+    for storage in ("load", "normalize", "schemas"):
+        # dlt's CLI lists these folders (load/normalized, ...) and expects them, and their
+        # .version files, to be there.
+        for path in (working_dir / storage).iterdir() if (working_dir / storage).is_dir() else []:
+            if path.is_dir():
+                (target / storage / path.name).mkdir(parents=True, exist_ok=True)
+            else:
+                files.append(f"{storage}/{path.name}")
+    loaded = working_dir / "load" / "loaded"
+    for package in sorted(loaded.iterdir()) if loaded.is_dir() else []:
+        destination = target / "load" / "loaded" / package.name
+        if package.is_dir() and not destination.exists():
+            # A package is new in the target: copied aside, then moved into place whole.
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            staging = staging_dir / uuid.uuid4().hex
+            shutil.copytree(package, staging)
+            try:
+                os.rename(staging, destination)
+            except OSError:
+                shutil.rmtree(staging, ignore_errors=True)  # placed meanwhile by another writer
+    # state.json last: it names the schemas, so it must not arrive before them.
+    for relative in sorted(files, key=lambda name: name == STATE_FILE):
+        destination = target / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        staging = staging_dir / uuid.uuid4().hex
+        shutil.copyfile(working_dir / relative, staging)
+        os.replace(staging, destination)
+
+
+def _replace_symlink_of_earlier_versions(target: Path, root: Path) -> None:
+    """Earlier versions of this package made ``target`` a symbolic link into ``root/versions``:
+    make it a plain directory again, with the content it pointed to."""
+    if not target.is_symlink():
+        return
+    pointed = Path(os.path.realpath(target))
+    staging = root / "staging" / uuid.uuid4().hex
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    if pointed.is_dir():
+        shutil.copytree(pointed, staging, symlinks=True)
+    else:
+        staging.mkdir()
+    target.unlink()
+    try:
+        os.rename(staging, target)
+    except OSError:
+        # dlt.pipeline() elsewhere made the directory in between: copy into it instead.
+        _copy_into(staging, target, root / "staging")
+        shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(root / "versions", ignore_errors=True)
 
 
 def _abort_leftover_packages(pipeline: Pipeline, log: Any) -> None:

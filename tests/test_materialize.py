@@ -160,10 +160,13 @@ def test_each_run_is_published_to_the_users_directory_and_nothing_accumulates(
     assert (working_dir / "state.json").exists()
     assert (working_dir / "schemas" / "shop.schema.json").exists()
     assert (working_dir / "trace.pickle").exists()
+    # Issue #18: a plain directory, never swapped, since dlt.pipeline() elsewhere reads it.
+    assert not working_dir.is_symlink()
+    assert len(list((working_dir / "load" / "loaded").iterdir())) == 3
     runs = tmp_path / "pipelines" / ".dagster-dlt" / "test_pipeline" / "runs"
     assert list(runs.iterdir()) == []
-    versions = tmp_path / "pipelines" / ".dagster-dlt" / "test_pipeline" / "versions"
-    assert len(list(versions.iterdir())) <= 2
+    staging = tmp_path / "pipelines" / ".dagster-dlt" / "test_pipeline" / "staging"
+    assert list(staging.iterdir()) == []
 
 
 def test_the_users_pipeline_is_dlts_active_pipeline_again_after_a_run(make_pipeline):
