@@ -38,11 +38,15 @@ __all__ = [
     "copy_pipeline",
     "dataset_destination",
     "external_schedule_interval",
+    "forget_outcome",
     "is_dagster_log_capture",
+    "normalized_packages",
     "offered_interval",
+    "outcome_recorded",
     "reactivate",
     "relation_dataset",
     "relation_table_name",
+    "requeue_completed_job",
     "resource_steps",
     "root_resource_name",
     "syncs_state",
@@ -221,3 +225,34 @@ def relation_table_name(relation: Any) -> Optional[str]:
 def dataset_destination(dataset: Any) -> Any:
     """The destination of a ``dlt.Dataset``. Non-public: ``Dataset._destination``."""
     return dataset._destination
+
+
+def normalized_packages(pipeline: Pipeline) -> Any:
+    """dlt's storage of ``pipeline``'s normalized load packages (a ``PackageStorage``).
+
+    Non-public: ``Pipeline._get_load_storage``. Recovery reads job states and pending
+    transitions there, and puts jobs back to ``new_jobs`` to load them again.
+    """
+    return pipeline._get_load_storage().normalized_packages
+
+
+def outcome_recorded(packages: Any, load_id: str, file_name: str) -> bool:
+    """Whether dlt recorded the outcome of a started job: the pending-transition marker that a
+    load worker writes after the destination committed (or failed) the job, before the job's
+    file moves to ``completed_jobs``. Without a marker, the job's rows may or may not be in."""
+    pending = packages.load_pending_transition(load_id, file_name)
+    return pending is not None and pending[0] in ("completed", "failed")
+
+
+def forget_outcome(packages: Any, load_id: str, file_name: str) -> None:
+    """Drop a started job's pending-transition marker, so that dlt runs the job again."""
+    packages.clear_pending_transition(load_id, file_name)
+
+
+def requeue_completed_job(packages: Any, load_id: str, file_name: str) -> None:
+    """Move a completed job's file back to ``new_jobs``: the next load runs it again."""
+    storage = packages.storage
+    storage.atomic_rename(
+        packages.get_job_file_path(load_id, "completed_jobs", file_name),
+        packages.get_job_file_path(load_id, "new_jobs", file_name),
+    )

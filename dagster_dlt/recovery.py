@@ -126,6 +126,7 @@ def _resume(
     try:
         if extracted:
             leftover.normalize()
+        _requeue_uncertain_jobs(leftover, log)
         load_info = leftover.load()
     except PipelineStepFailed as failure:
         log.warning(
@@ -141,6 +142,99 @@ def _resume(
         "destination now. The source was not called again."
     )
     return ResumedLoad(leftover, load_info, rows)
+
+
+def _requeue_uncertain_jobs(leftover: Pipeline, log: Any) -> None:
+    """Make resuming a killed load exactly once, whatever instant the kill hit.
+
+    A job killed after the destination committed its rows but before dlt recorded that (its
+    pending-transition marker) is run again by dlt on resume: its rows would be loaded twice.
+    The rows of one job cannot be told apart from those of the other jobs of its table in the
+    same load, so for each table with such a job, the load's rows of that table are removed and
+    every job of the table in the package runs again (children before parents, since a child's
+    rows are found through its parent's).
+    """
+    packages = internals.normalized_packages(leftover)
+    for load_id in packages.list_packages():
+        schema = packages.load_schema(load_id)
+        jobs = packages.list_all_jobs_with_states(load_id)
+        uncertain = {
+            job.table_name
+            for state, job in jobs
+            if state == "started_jobs"
+            and not internals.outcome_recorded(packages, load_id, job.file_name())
+        }
+        tables = [name for name in uncertain if _retakeable(schema, name, jobs, log)]
+        if not tables:
+            continue
+        try:
+            with leftover.sql_client() as client:
+                existing = _existing_tables(client)
+                for name in sorted(tables, key=lambda name: -len(_lineage(schema, name))):
+                    if client.capabilities.casefold_identifier(name) in existing:
+                        _delete_load_rows(client, schema, name, load_id)
+        except LookupError:
+            pass  # no dataset yet: nothing was committed
+        for state, job in jobs:
+            if job.table_name not in tables:
+                continue
+            if state == "completed_jobs":
+                internals.requeue_completed_job(packages, load_id, job.file_name())
+            elif state == "started_jobs":
+                internals.forget_outcome(packages, load_id, job.file_name())
+        log.info(
+            f"Load {load_id} was killed while loading {', '.join(sorted(tables))}: removed "
+            "what it had loaded of these tables, which the resumed load loads again, once."
+        )
+
+
+def _retakeable(schema: Schema, name: str, jobs: list[Any], log: Any) -> bool:
+    """Whether the load's rows of table ``name`` can be removed and its jobs run again."""
+    table = schema.tables.get(name)
+    if table is None or name.startswith("_dlt"):
+        return False  # dlt's own tables: state and version rows are deduplicated by dlt
+    root = schema.tables[_lineage(schema, name)[0]]
+    disposition = root.get("write_disposition", "append")
+    followups = any(job.table_name == name and job.file_format == "sql" for _, job in jobs)
+    if disposition not in ("append", "replace") or followups:
+        return False  # merge deduplicates by key; staged loads are finished by a later job
+    if _LOAD_ID not in root.get("columns", {}) and disposition == "append":
+        log.warning(
+            f"Table '{name}' may hold rows twice: the run was killed while loading it, and its "
+            f"rows carry no {_LOAD_ID} to take back (Arrow and pandas data). Set "
+            "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID=true so that such loads can be "
+            "taken back."
+        )
+        return False
+    return True
+
+
+def _lineage(schema: Schema, name: str) -> list[str]:
+    """``name`` and its parents, root first."""
+    chain = [name]
+    while "parent" in schema.tables[chain[0]]:
+        chain.insert(0, schema.tables[chain[0]]["parent"])
+    return chain
+
+
+def _delete_load_rows(client: Any, schema: Schema, name: str, load_id: str) -> None:
+    """Delete the rows that load ``load_id`` wrote to table ``name``: through its parents' ids
+    for a nested table; every row of a replaced root without load ids (the load truncated it)."""
+    chain = _lineage(schema, name)
+    root = schema.tables[chain[0]]
+    if _LOAD_ID in root.get("columns", {}):
+        condition = f"{_LOAD_ID} = %s"
+        params: list[Any] = [load_id]
+    else:
+        condition, params = "1 = 1", []
+    for parent in chain[:-1]:
+        condition = (
+            f"_dlt_parent_id IN (SELECT _dlt_id FROM "
+            f"{client.make_qualified_table_name(parent)} WHERE {condition})"
+        )
+    client.execute_sql(
+        f"DELETE FROM {client.make_qualified_table_name(name)} WHERE {condition}", *params
+    )
 
 
 def _describe(rows: dict[str, int]) -> str:

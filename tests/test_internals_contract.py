@@ -217,3 +217,34 @@ def test_dagsters_log_capture_handler_is_recognised():
 
         assert internals.is_dagster_log_capture(DagsterLogHandler.__new__(DagsterLogHandler))
         assert not internals.is_dagster_log_capture(logging.StreamHandler())
+
+
+def test_a_normalized_package_s_jobs_can_be_read_requeued_and_their_markers_forgotten(
+    make_pipeline, duckdb_path
+):
+    pipeline = make_pipeline()
+    pipeline.extract(shop())
+    pipeline.normalize()
+    with contract(
+        "Pipeline._get_load_storage().normalized_packages is a PackageStorage whose "
+        "list_all_jobs_with_states gives (state, ParsedLoadJobFileName) pairs, whose started "
+        "jobs keep a pending-transition marker (save/load/clear_pending_transition), and whose "
+        "job files move between state folders with storage.atomic_rename"
+    ):
+        packages = internals.normalized_packages(pipeline)
+        (load_id,) = packages.list_packages()
+        jobs = packages.list_all_jobs_with_states(load_id)
+        assert {state for state, _ in jobs} == {"new_jobs"}
+        job = next(job for _, job in jobs if job.table_name == "customers")
+        packages.start_job(load_id, job.file_name())
+        assert not internals.outcome_recorded(packages, load_id, job.file_name())
+        packages.save_pending_transition(load_id, job.file_name(), "completed")
+        assert internals.outcome_recorded(packages, load_id, job.file_name())
+        internals.forget_outcome(packages, load_id, job.file_name())
+        assert not internals.outcome_recorded(packages, load_id, job.file_name())
+        packages.complete_job(load_id, job.file_name())
+        internals.requeue_completed_job(packages, load_id, job.file_name())
+        assert job.file_name() in [name.split("/")[-1] for name in packages.list_new_jobs(load_id)]
+    # The package still loads: every job, the requeued one included.
+    pipeline.load()
+    assert count_rows(duckdb_path, "raw", "customers") == 2
