@@ -11,7 +11,9 @@ the leftover can be reached and on what the dead run was doing:
 - **Any other run** that finds the directory removes the rows of the unfinished load (from
   ``append`` and ``replace`` tables and their nested tables; a ``merge`` deduplicates by key on
   the next load anyway) and records the load as aborted in ``_dlt_loads`` (status 1, which dlt's
-  state restore ignores); the dead run's own re-run extracts that data again.
+  state restore ignores); the dead run's own re-run extracts that data again. A load whose every
+  job had landed (the run died before dlt recorded it) is recorded instead: for a staged
+  ``replace`` the old rows are already gone, and taking back the new ones would empty the table.
 - **No leftover to reach** (the re-run lands on another machine): on a single-writer destination
   (a DuckDB file), rows whose load id is missing from ``_dlt_loads`` can only come from a dead
   load, because every load holds the file's lock; they are removed and recorded the same way.
@@ -107,6 +109,12 @@ def _repair_one(
         if outcome is not None:
             dead.repaired = True
             return outcome
+    # Its rows are all in (for a staged replace, the swap committed and the old rows are
+    # gone): taking them back would leave an empty table, so the load is recorded instead.
+    landed = not aborted and not extracted and _every_job_landed(leftover, normalized)
+    if landed and _resume(leftover, extracted, pending, who, log) is not None:
+        dead.repaired = True
+        return None
     schema = leftover.default_schema if leftover.default_schema_name else None
     removed = _take_back(run_pipeline, destination, schema, normalized)
     _record_aborted(run_pipeline, schema, [i for i in normalized if i not in aborted])
@@ -142,6 +150,23 @@ def _resume(
         "destination now. The source was not called again."
     )
     return ResumedLoad(leftover, load_info, rows)
+
+
+def _every_job_landed(leftover: Pipeline, load_ids: list[str]) -> bool:
+    """Whether every job of the packages, followup jobs included, is in ``completed_jobs``: the
+    run died after its data landed and before dlt recorded the load in ``_dlt_loads``.
+
+    dlt writes a table chain's followup jobs (a staged replace's swap) before it moves the
+    chain's last job to ``completed_jobs``, so a package whose jobs are all there has no
+    followup left to create. A started job does not count, even with its outcome recorded:
+    its followups may not exist yet.
+    """
+    packages = internals.normalized_packages(leftover)
+    for load_id in load_ids:
+        states = [state for state, _ in packages.list_all_jobs_with_states(load_id)]
+        if not states or any(state != "completed_jobs" for state in states):
+            return False
+    return bool(load_ids)
 
 
 def _requeue_uncertain_jobs(leftover: Pipeline, log: Any) -> None:

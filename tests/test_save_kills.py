@@ -195,11 +195,6 @@ def test_a_replace_save_killed_mid_load_leaves_readers_the_old_table(
     assert leftovers(tmp_path) == []
 
 
-@pytest.mark.xfail(
-    reason="#18: recovery.py takes back the rows of a dead staged replace whose swap committed, "
-    "which empties the table (the old rows are already gone)",
-    strict=True,
-)
 def test_a_replace_save_killed_after_its_swap_keeps_the_new_table(tmp_path: Path, rerun_env: None):
     """Killed after the swap into the table committed but before dlt recorded the load: the table
     is the whole new one. Taking its rows back would leave readers an empty table until, and
