@@ -341,6 +341,8 @@ class SecretRedactor:
         for provider in dlt.secrets.config_providers:
             if isinstance(provider, EnvironProvider):
                 for name, value in os.environ.items():
+                    if name in _SHELL_VARIABLES or _is_existing_path(value):
+                        continue  # a folder or socket path is no secret, whatever its name
                     self._add_keyed(name.lower().split("__"), value)
             elif isinstance(provider, BaseDocProvider):
                 try:
@@ -446,6 +448,15 @@ class SecretRedactor:
                 return
             if isinstance(document, Mapping):
                 self._add_mapping(document, under_credentials=True)
+
+
+# Set by shells and agents, never by dlt users: `PWD` reads as a password key, `SSH_AUTH_SOCK`
+# as an auth one, and redacting them hid the working directory in every message.
+_SHELL_VARIABLES = frozenset({"PWD", "OLDPWD", "SSH_AUTH_SOCK", "GPG_AGENT_INFO"})
+
+
+def _is_existing_path(value: str) -> bool:
+    return os.path.isabs(value) and os.path.exists(value)
 
 
 def _is_path(value: str) -> bool:

@@ -111,6 +111,23 @@ def test_env_variables_by_key_name(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+def test_paths_in_the_environment_are_not_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shell's PWD reads as a password key: redacting it hid the working directory (and
+    so every DuckDB path under it) as ``***`` in the name-clash error and the event log."""
+    project = tmp_path / "example"
+    project.mkdir()
+    monkeypatch.setenv("PWD", str(project))
+    monkeypatch.setenv("SSH_AUTH_SOCK", str(project))
+    monkeypatch.setenv("SOURCES__SHOP__CREDENTIALS_PATH_TOKEN", str(project))
+    monkeypatch.setenv("SOURCES__SHOP__ACCESS_TOKEN", "shop-token-1111")
+    redactor = SecretRedactor.for_run()
+
+    message = f"DuckDB file {project}/example.duckdb, token shop-token-1111"
+    assert redactor.redact(message) == f"DuckDB file {project}/example.duckdb, token {REDACTED}"
+
+
 def test_secrets_toml_values(tmp_path: Path) -> None:
     with dlt.secrets.values(
         {
