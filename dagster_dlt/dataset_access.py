@@ -18,6 +18,7 @@ from dlt.common.schema.utils import get_nested_tables
 from dlt.pipeline.pipeline import Pipeline
 
 from dagster_dlt import internals
+from dagster_dlt.destinations import anchor_local_files
 from dagster_dlt.errors import DagsterDltError, DltDatasetNotLoadedError, DltTableNotFoundError
 
 __all__ = [
@@ -327,6 +328,8 @@ def open_dataset(
             f"dlt pipeline '{pipeline.pipeline_name}' has no destination, so there is no dataset "
             "to read: pass destination= to dlt.pipeline(...)."
         )
+    # The file a run of this pipeline loads into, not one an older same-named pipeline used.
+    anchor_local_files(pipeline)
     schema = schema or pipeline.default_schema_name
     hold = single_writer_lock_factory(
         pipeline, owner or f"reader of {pipeline.pipeline_name}", lock_timeout_seconds

@@ -7,16 +7,19 @@ destination's case), whether dlt restores state from it, and how to explain the 
 Building it resolves the destination's configuration but opens no connection.
 """
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+import dlt
+from dlt.common.storages.configuration import WithLocalFiles
 from dlt.pipeline.pipeline import Pipeline
 
 from dagster_dlt import internals
 
-__all__ = ["DestinationFacts", "database_from_credentials"]
+__all__ = ["DestinationFacts", "anchor_local_files", "database_from_credentials"]
 
 _DUCKDB = "dlt.destinations.duckdb"
 
@@ -129,3 +132,42 @@ def _single_writer_file(destination_type: str, credentials: Any) -> Optional[Pat
     if not isinstance(database, str) or database.startswith(":memory:") or "://" in database:
         return None
     return Path(database).resolve()
+
+
+def anchor_local_files(pipeline: Pipeline) -> Optional[tuple[str, str]]:
+    """Make the pipeline's local destination files (a DuckDB file, a local filesystem bucket)
+    resolve against this process's working directory, as the code implies, and not against the
+    folder an older pipeline of the same name remembers.
+
+    dlt keeps a pipeline's first working directory (``initial_cwd``) and, for very old pipelines,
+    its DuckDB path (``duckdb_database``) in the local state of the machine-wide pipelines
+    directory, keyed by pipeline name, and resolves relative paths against them. Two projects
+    that use one pipeline name (``my_load``, ``sql_database``) then load into the first one's
+    file, silently. An explicit absolute path is unaffected; so is a ``local_dir`` the code sets.
+
+    Returns the remembered location that no longer applies and the working directory used
+    instead, or ``None`` if nothing changed.
+    Reads the pipeline's local state only: no destination is queried.
+    """
+    here = os.path.abspath(dlt.current.run_context().local_dir)
+    moved: Optional[str] = None
+    for destination in (pipeline.destination, pipeline.staging):
+        if destination is None or not issubclass(destination.spec, WithLocalFiles):
+            continue
+        params = destination.config_params
+        remembered = params.get("legacy_db_path")
+        if remembered:
+            params.pop("legacy_db_path")
+            moved = moved or str(remembered)
+        bound = params.get("local_dir")
+        if bound and bound != here and bound == _initial_cwd(pipeline):
+            params["local_dir"] = here
+            moved = moved or str(bound)
+    return (moved, here) if moved else None
+
+
+def _initial_cwd(pipeline: Pipeline) -> Optional[str]:
+    try:
+        return str(pipeline.get_local_state_val("initial_cwd"))
+    except Exception:
+        return None

@@ -35,6 +35,7 @@ from typing import IO, Any, Optional
 from dlt.pipeline.pipeline import Pipeline
 
 from dagster_dlt import internals
+from dagster_dlt.destinations import anchor_local_files
 
 try:
     import fcntl
@@ -173,6 +174,16 @@ def isolated_pipeline(
 
     ``collector`` is the progress collector the run gives dlt; the user's pipeline keeps its own.
     """
+    anchored = anchor_local_files(pipeline)
+    if anchored is not None:
+        remembered, here = anchored
+        log.warning(
+            f"dlt pipeline '{pipeline.pipeline_name}' remembered {remembered} from an earlier run "
+            "of a pipeline with this name (possibly another project's), and dlt would put this "
+            "run's local destination files there. This run resolves them against its working "
+            f"directory {here} instead, as the code implies. Give each "
+            "project's pipelines their own names, or an absolute path, to keep them apart."
+        )
     if not restores_from_destination(pipeline):
         _abort_leftover_packages(pipeline, log)
         own_collector = pipeline.collector

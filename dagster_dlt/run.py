@@ -203,6 +203,11 @@ class DltRun:
                     )
                     self.run_pipeline = run_pipeline
                     self.destination = DestinationFacts.of(run_pipeline)
+                    if self.destination.single_writer_file is not None:
+                        self.log.info(
+                            f"dlt pipeline '{run_pipeline.pipeline_name}' loads into DuckDB file "
+                            f"{self.destination.single_writer_file}."
+                        )
                     self._lock = destination_lock(
                         self.destination, self.lock_timeout, self._owner()
                     )
