@@ -10,7 +10,8 @@ Environment (set by tests/test_crash_safety.py):
 - ``CRASH_SOURCE_DELAY``: seconds the source sleeps per batch of 1,000 rows
   (benchmarks/crash_resume.py);
 - ``CRASH_AT``: where to stop: ``extract:<rows>`` (inside the source, after that many rows),
-  ``normalize`` (extract done), ``load:<jobs>`` (after that many completed load jobs);
+  ``normalize`` (extract done), ``load:<jobs>`` (after that many completed load jobs),
+  ``write:<k>`` (the filesystem destination has written half of its k-th data file);
 - ``CRASH_MARKER``: a file written when that point is reached. The process then stops itself with
   SIGSTOP, and the test SIGKILLs its whole process group: a kill at a deterministic point, through
   dlt's public collector interface, with nothing in dagster-dlt that knows about tests.
@@ -62,6 +63,37 @@ class StopAt(Collector):
 
     def _stop(self) -> None:
         pass
+
+
+def _stop_mid_write(k: int) -> None:
+    """Make the filesystem destination stop halfway through copying its k-th data file into the
+    dataset folder: the instant at which a kill leaves a truncated ``.jsonl.gz`` there.
+
+    dlt copies a local job file with fsspec's ``LocalFileSystem.put_file``; this copies the first
+    half of the bytes, flushes them, and stops the process, which the test then kills.
+    """
+    from fsspec.implementations.local import LocalFileSystem
+
+    put_file = LocalFileSystem.put_file
+    written = [0]
+
+    def put_half_then_stop(self: Any, lpath: str, rpath: str, *args: Any, **kwargs: Any) -> Any:
+        if "_dlt" not in str(rpath) and not str(rpath).endswith(".json"):
+            written[0] += 1
+            if written[0] == k:
+                data = Path(lpath).read_bytes()
+                with open(rpath, "wb") as target:
+                    target.write(data[: len(data) // 2])
+                    target.flush()
+                    os.fsync(target.fileno())
+                _stop_here(f"half of {rpath} written")
+        return put_file(self, lpath, rpath, *args, **kwargs)
+
+    LocalFileSystem.put_file = put_half_then_stop  # type: ignore[method-assign]
+
+
+if os.environ.get("CRASH_AT", "").startswith("write:"):
+    _stop_mid_write(int(os.environ["CRASH_AT"].partition(":")[2]))
 
 
 def _ids() -> Iterator[list[dict[str, Any]]]:

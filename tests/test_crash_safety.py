@@ -141,6 +141,24 @@ def test_filesystem_rerun_after_a_kill_loads_every_id_once(tmp_path, point):
     assert leftovers(env) == []
 
 
+def test_a_kill_halfway_through_writing_a_file_leaves_no_truncated_file(tmp_path):
+    """Killed while the filesystem destination copies a job's file into the dataset folder: the
+    folder holds half a ``.jsonl.gz`` until the re-run, which rewrites it whole. After that,
+    every file in the folder reads, as a reader that globs it needs."""
+    env = environment(tmp_path, "filesystem")
+    marker = tmp_path / "reached"
+    reached = kill_at(materialize(env, "write:3", marker), marker)
+    truncated = Path(reached.split()[2])
+    assert truncated.exists(), reached
+    with pytest.raises(Exception, match=r"(?i)gzip|compressed|end of data"):
+        every_table(env)  # the kill's window: a reader fails on the half-written file
+
+    finish(materialize(env))
+
+    assert every_table(env) == EXACTLY_ONCE
+    assert leftovers(env) == []
+
+
 def test_a_rerun_on_another_machine_takes_back_the_half_load(tmp_path):
     """The leftover cannot be reached (another machine): the re-run removes the rows of the load
     that never finished instead of resuming it, and a leftover found later is discarded."""
