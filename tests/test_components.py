@@ -4,6 +4,7 @@ The real ``dg`` CLI (scaffold, check, list, launch) is in test_components_cli.py
 """
 
 import os
+import re
 from pathlib import Path
 from textwrap import dedent
 
@@ -21,13 +22,24 @@ from dagster.components.testing.utils import component_defs as component_defs_in
 
 from dagster_dlt import DagsterDltResource, DltLoadCollectionComponent
 from dagster_dlt.components.dlt_load_collection.component import DltLoadSpecModel
-from dagster_dlt.components.dlt_load_collection.templates import render_loads
+from dagster_dlt.components.dlt_load_collection.scaffolder import (
+    DltScaffolderParams,
+    ScaffoldOptionError,
+)
+from dagster_dlt.components.dlt_load_collection.templates import (
+    DESTINATIONS,
+    SOURCES,
+    ProjectNames,
+    project_names,
+    render_loads,
+)
 from tests.components_sandbox import (
     component_defs,
     defs_yaml,
     load,
     load_error,
     only_assets_def,
+    sandbox_with,
     shop_loads,
 )
 from tests.dlt_fixtures import count_rows, shop, step_failure_text
@@ -353,17 +365,74 @@ def test_every_template_source_builds_its_assets_without_configuration(tmp_path:
     }
     for name in ("SOURCES__SQL_DATABASE__CREDENTIALS", "SOURCES__FILESYSTEM__BUCKET_URL"):
         assert name not in os.environ
+    # A project's names change the pipeline and the DuckDB file, never the keys.
+    in_project = ProjectNames(
+        pipeline_name="proj_load_0a1b2c", duckdb_file="proj.duckdb", levels_up=1
+    )
     for source, keys in expected.items():
-        loads = render_loads(source, "snowflake" if source == "github" else None)
-        yaml_text = defs_yaml(
-            load(
-                source=f".loads.{loads.source_attribute}",
-                pipeline=f".loads.{loads.pipeline_attribute}",
+        for names in (None, in_project):
+            loads = render_loads(source, "snowflake" if source == "github" else None, names)
+            yaml_text = defs_yaml(
+                load(
+                    source=f".loads.{loads.source_attribute}",
+                    pipeline=f".loads.{loads.pipeline_attribute}",
+                )
             )
-        )
-        with component_defs(loads.text, yaml_text) as defs:
-            found = {tuple(key.path) for key in only_assets_def(defs).keys}
-        assert found == keys, source
+            with component_defs(loads.text, yaml_text) as defs:
+                found = {tuple(key.path) for key in only_assets_def(defs).keys}
+            assert found == keys, (source, names)
+
+
+def test_project_names_are_the_projects_own(tmp_path: Path):
+    first = project_names(tmp_path / "a" / "my-project", tmp_path / "a" / "my-project" / "defs")
+    root = tmp_path / "b" / "my-project"
+    nested = project_names(root, root / "src" / "my_project" / "defs" / "raw" / "Shop-DB")
+
+    assert first is not None and nested is not None
+    assert re.fullmatch(r"my_project_raw_shop_db_[0-9a-f]{6}", nested.pipeline_name)
+    assert nested.duckdb_file == "my_project.duckdb"
+    assert nested.levels_up == 5  # loads.py's folder -> Shop-DB, raw, defs, my_project, src
+    # One project name in two folders: two pipelines.
+    again = project_names(tmp_path / "a" / "my-project", tmp_path / "a" / "my-project" / "raw")
+    assert again is not None and first.pipeline_name[-6:] == again.pipeline_name[-6:]
+    assert first.pipeline_name[-6:] != nested.pipeline_name[-6:]
+    assert project_names(root, tmp_path / "elsewhere") is None
+
+
+def test_a_scaffolded_load_writes_the_duckdb_file_at_the_project_root(tmp_path: Path):
+    # The sandbox's loads.py is <defs folder>/load/loads.py: one level up is the defs folder.
+    names = ProjectNames(
+        pipeline_name="sandbox_load_0a1b2c", duckdb_file="proj.duckdb", levels_up=1
+    )
+    loads = render_loads(None, "duckdb", names)
+    yaml_text = defs_yaml(load(source=".loads.my_load_source", pipeline=".loads.my_load_pipeline"))
+
+    with sandbox_with(loads.text, yaml_text) as sandbox, sandbox.build_all_defs() as defs:
+        assets_def = only_assets_def(defs)
+        assert {tuple(key.path) for key in assets_def.keys} == {("example", "hello_world")}
+        assert materialize([assets_def]).success
+        duckdb_file = sandbox.defs_folder_path / "proj.duckdb"
+        assert count_rows(duckdb_file, "example", "hello_world") == 2
+    assert not (tmp_path / "warehouse.duckdb").exists()  # not in the working directory
+
+
+def test_the_component_docstring_lists_the_scaffold_options():
+    # `dg scaffold defs dagster_dlt.DltLoadCollectionComponent --help` shows it.
+    doc = " ".join((DltLoadCollectionComponent.__doc__ or "").split())
+    assert "--source:" in doc and "--destination:" in doc
+    for name in (*SOURCES, *DESTINATIONS):
+        assert name in doc, name
+
+
+def test_bad_scaffold_params_are_click_errors_not_validation_errors():
+    # dg prints a click error as one line; a pydantic ValidationError as JSON.
+    with pytest.raises(ScaffoldOptionError, match="--source: No template for dlt source 'x'"):
+        DltScaffolderParams(source="x")
+    with pytest.raises(ScaffoldOptionError, match="No template for dlt destination 'y'"):
+        DltScaffolderParams.model_validate({"destination": "y"})
+    with pytest.raises(ScaffoldOptionError, match="Unknown scaffold option 'sorce'"):
+        DltScaffolderParams.model_validate({"sorce": "sql_database"})
+    assert DltScaffolderParams(source="sql_database").destination is None
 
 
 def test_unknown_template_names_are_clear_errors():

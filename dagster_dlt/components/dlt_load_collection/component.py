@@ -193,15 +193,27 @@ class _Load:
         return None
 
 
+# The docstring's lines stay short: `dg scaffold defs dagster_dlt.DltLoadCollectionComponent
+# --help` shows it, re-wrapped at the terminal's width (80 columns by default), and it is where
+# dg users see the scaffold options (dg lists them as "(scaffolder param) source" at best).
 @scaffold_with(DltLoadCollectionScaffolder)
 @dataclass
 class DltLoadCollectionComponent(Component, Resolvable):
     """Expose one or more dlt loads to Dagster as assets, one asset per dlt resource.
 
     Each load becomes one ``@dlt_assets`` multi-asset whose op is named
-    ``dlt_assets_<source name>_<dataset name>`` (or ``op.name``). Asset keys default to
-    ``[<dataset name>, <table name>]`` and upstream deps to ``<source>_<resource>``, as in the
-    published component. Runs take the same run configuration as any ``@dlt_assets`` op.
+    ``dlt_assets_<source name>_<dataset name>`` (or ``op.name``). Asset keys
+    default to ``[<dataset name>, <table name>]`` and upstream deps to
+    ``<source>_<resource>``, as in the published component. Runs take the
+    same run configuration as any ``@dlt_assets`` op.
+
+    Options of ``dg scaffold defs dagster_dlt.DltLoadCollectionComponent``:
+        --source: the dlt source that loads.py starts from: sql_database,
+            rest_api, filesystem, github or gharchive. Without it: a small
+            example source that needs no configuration.
+        --destination: duckdb (the default: the file <project>.duckdb at the
+            project's root), snowflake or filesystem.
+        Nothing is downloaded. docs/components.md says what each one needs.
 
     Example:
         .. code-block:: yaml
@@ -211,7 +223,7 @@ class DltLoadCollectionComponent(Component, Resolvable):
               loads:
                 - source: .loads.my_load_source
                   pipeline: .loads.my_load_pipeline
-                  include_metadata: [row_count]
+                  include_metadata: ["row_count"]
 
         .. code-block:: python
 
