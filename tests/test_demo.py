@@ -21,7 +21,13 @@ import pytest
 from dagster import build_schedule_context
 
 from dagster_dlt_demo.defs.shop_database import CUSTOMERS, ORDERS
-from dagster_dlt_demo.settings import DEMO_EVENT_TYPES, ENV_END_DATE, ENV_START_DATE, DemoSettings
+from dagster_dlt_demo.settings import (
+    DEMO_EVENT_TYPES,
+    ENV_DUCKDB,
+    ENV_END_DATE,
+    ENV_START_DATE,
+    DemoSettings,
+)
 from dlt_sources.gharchive import SAMPLE_DIR, available_hours, event_table_name, hour_file_name
 from tests.fake_github import FakeGitHub
 
@@ -100,6 +106,14 @@ class Offline:
             # dlt's anonymous usage telemetry is on by default; it is not the demo's to reach out.
             RUNTIME__DLTHUB_TELEMETRY="false",
         )
+
+    def with_default_outputs(self) -> "Offline":
+        """Leave the Dagster home and the DuckDB file to the demo's defaults, in the working
+        directory, as the README's commands do; the demo's code is then the working directory's
+        too (``python -m`` puts it first on the path), a copy of the repository."""
+        del self.env["DAGSTER_HOME"], self.env[ENV_DUCKDB]
+        self.env["PYTHONPATH"] = str(self.root / "network_guard")
+        return self
 
     def run(self, *args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -247,6 +261,35 @@ def test_running_the_demo_again_replaces_rather_than_duplicates(demo: tuple[Offl
 
     assert again.returncode == 0, again.stderr[-4000:]
     assert again.stdout.split("\n", 1)[1] == first.split("\n", 1)[1]
+
+
+def test_help_says_what_the_demo_does_and_where_it_writes_without_running_it(
+    tmp_path: Path,
+) -> None:
+    offline = Offline(tmp_path).with_default_outputs()
+    # Run from elsewhere than the repository, so that the demo, if it ran, would write here.
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    path = os.pathsep.join([offline.env["PYTHONPATH"], str(REPO)])
+
+    result = offline.run("-m", "dagster_dlt_demo", "--help", cwd=workdir, PYTHONPATH=path)
+
+    assert result.returncode == 0, result.stderr[-4000:]
+    for text in (
+        "gharchive_job",
+        "shop_job",
+        "$DAGSTER_DLT_DEMO_DUCKDB",
+        "demo.duckdb",
+        "$DAGSTER_HOME",
+        ".dagster_home",
+        "dagster dev -w workspace.yaml",
+    ):
+        assert text in result.stdout, f"--help does not mention {text}:\n{result.stdout}"
+    assert list(workdir.iterdir()) == [], "--help must not run the demo"
+    wrong = offline.run("-m", "dagster_dlt_demo", "--no-such-option", cwd=workdir, PYTHONPATH=path)
+    assert wrong.returncode == 2
+    assert "unrecognized arguments: --no-such-option" in wrong.stderr
+    assert list(workdir.iterdir()) == []
 
 
 def test_the_demo_exits_non_zero_saying_why_a_run_failed(tmp_path: Path) -> None:

@@ -4,7 +4,8 @@ One ``dagster-webserver -w workspace.yaml`` serves every test here, with its own
 and DuckDB file. Runs are launched over GraphQL, as the UI launches them; headless Chromium (driven
 over the DevTools protocol through a pipe, stdlib only) opens the global lineage page.
 
-The helpers are shared with ``docs/images/take_screenshot.py``, which retakes the README's picture.
+The helpers are shared with ``tests/test_demo_in_the_ui.py``, which runs the README's commands in
+a copy of the repository, and ``docs/images/take_screenshot.py``, which retakes the README's picture.
 """
 
 import base64
@@ -63,6 +64,49 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def readme_env(workdir: Path) -> dict[str, str]:
+    """The environment of the README's commands: no Dagster home, no demo setting, no secret.
+
+    Only dlt's state (its pipelines, under ``~/.dlt`` by default) is moved into workdir, out of the
+    user's home; everything else is where the README's commands put it by default.
+    """
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DAGSTER_", "SOURCES__")) and k != "PYTHONPATH"
+    }
+    env.update(DLT_DATA_DIR=str(workdir / "dlt_data"), RUNTIME__DLTHUB_TELEMETRY="false")
+    return env
+
+
+def copy_of_the_repository(destination: Path) -> Path:
+    """The files git sees in the working tree (tracked, and untracked but not ignored), copied.
+
+    A checkout in which to run the README's commands from its root, as a new user does, without
+    touching this one; ``git init`` in it then shows what they leave behind.
+    """
+    listed = _git(REPO, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    for name in filter(None, listed.split("\0")):
+        source = REPO / name
+        if source.is_file():  # not a tracked file deleted in the working tree
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return destination
+
+
+def _git(cwd: Path, *args: str) -> str:
+    if shutil.which("git") is None:
+        raise RuntimeError("git is needed to copy the repository's files: install git")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    result = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)} failed in {cwd}: {result.stderr.strip()}")
+    return result.stdout
+
+
 def webserver_env(workdir: Path) -> dict[str, str]:
     """The environment of a webserver whose instance, dlt state and DuckDB file live in workdir."""
     home = workdir / "dagster_home"
@@ -79,16 +123,24 @@ def webserver_env(workdir: Path) -> dict[str, str]:
 
 
 class DagsterWebserver:
-    """``dagster-webserver -w workspace.yaml`` on 127.0.0.1, started from the repository root.
+    """``dagster-webserver -w workspace.yaml`` on 127.0.0.1, started from the repository root
+    (or ``cwd``, a copy of it).
 
     Use it as a context manager; leaving it stops the server and every process it started.
     """
 
-    def __init__(self, env: Mapping[str, str], log_path: Path, port: Optional[int] = None):
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        log_path: Path,
+        port: Optional[int] = None,
+        cwd: Path = REPO,
+    ):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._env = dict(env)
         self._log_path = log_path
+        self._cwd = cwd
         self._process: Optional[subprocess.Popen[bytes]] = None
 
     def __enter__(self) -> "DagsterWebserver":
@@ -98,7 +150,7 @@ class DagsterWebserver:
                     *(sys.executable, "-m", "dagster_webserver", "-w", "workspace.yaml"),
                     *("-h", "127.0.0.1", "-p", str(self.port)),
                 ],
-                cwd=REPO,
+                cwd=self._cwd,
                 env=self._env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -421,11 +473,17 @@ def lineage_url(base_url: str, groups: Sequence[str] = GROUPS) -> str:
     return f"{base_url}/asset-groups?expanded={','.join(ids)}"
 
 
-# Set before the page loads: no "Join the Dagster community" dialog, compact nodes.
+# Set before the page loads: no "Join the Dagster community" dialog, compact nodes. The dialog is
+# Dagster's first-run pop-up (CommunityNux in the webserver's bundle): shown on 127.0.0.1 and
+# localhost over the page until dismissed, which the browser keeps as localStorage "communityNux"
+# (the instance too, through the setNuxSeen mutation; shouldShowNux tells).
 LINEAGE_LOCAL_STORAGE = {
     "communityNux": "1",
     "asset-node-facets": ["status", "kind-tag"],
 }
+
+
+_DIALOGS = "[...document.querySelectorAll('[role=dialog]')].map((d) => d.innerText.slice(0, 200))"
 
 
 def take_lineage_screenshot(
@@ -470,6 +528,13 @@ def take_lineage_screenshot(
         _settled_geometry(browser)
         # Out of the graph, so that no tooltip shows.
         browser.command("Input.dispatchMouseEvent", type="mouseMoved", x=0, y=0)
+        # By now the first-run pop-up would be up (it opens after a second): none may cover it.
+        dialogs = browser.evaluate(_DIALOGS)
+        if dialogs:
+            raise RuntimeError(
+                f"a dialog covers the lineage page (did Dagster rename its dismissal key, "
+                f"LINEAGE_LOCAL_STORAGE?): {dialogs}"
+            )
         # Nodes fetch their status on their own once drawn: wait for the last one.
         deadline = time.monotonic() + 30
         while (

@@ -1,8 +1,12 @@
-"""Retake ``docs/images/lineage.png``: the demo's lineage graph in the Dagster UI, after a run.
+"""Retake ``docs/images/lineage.png``: the demo's lineage in the Dagster UI after the README's demo.
 
-Starts the demo's webserver with a throwaway instance and DuckDB file, materializes every sample
-day of ``gharchive_job`` in one run (so the graph shows state), and screenshots the global asset
-lineage page with headless Chromium. From the repository root:
+In a throwaway copy of the repository, runs the README's two commands as a new user does:
+``python -m dagster_dlt_demo`` (its Dagster home, ``.dagster_home``, and DuckDB file at their
+defaults, in the copy), then ``dagster-webserver -w workspace.yaml`` with
+``DAGSTER_HOME=$PWD/.dagster_home``, as the README starts ``dagster dev``. Then headless Chromium
+screenshots the global asset lineage page, with Dagster's first-run pop-up dismissed (see
+``LINEAGE_LOCAL_STORAGE`` in tests/test_webserver_e2e.py, whose helpers this uses). Nothing is
+written outside the copy but the picture. From the repository root:
 
 .. code-block:: shell
 
@@ -10,41 +14,41 @@ lineage page with headless Chromium. From the repository root:
     .venv/bin/python docs/images/take_screenshot.py out.png
 """
 
+import subprocess
 import sys
 import tempfile
-from datetime import timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from dagster_dlt_demo.settings import DemoSettings  # noqa: E402
 from tests.test_webserver_e2e import (  # noqa: E402
     DagsterWebserver,
+    copy_of_the_repository,
+    readme_env,
     take_lineage_screenshot,
-    webserver_env,
 )
 
-# A single run over a range of partitions, as a single-run backfill launches it.
-_RANGE_START = "dagster/asset_partition_range_start"
-_RANGE_END = "dagster/asset_partition_range_end"
+# Texts the page must show before the picture is taken: nodes, and a state the demo gave them.
+_MUST_SHOW = ["gharchive_events", "top_contributors", "Materialized"]
 
 
 def main(output: Path) -> None:
-    settings = DemoSettings.from_env()
-    first, last = settings.start_date, settings.end_date - timedelta(days=1)
     with tempfile.TemporaryDirectory(prefix="dagster-dlt-screenshot-") as tmp:
-        workdir = Path(tmp)
-        with DagsterWebserver(webserver_env(workdir), workdir / "webserver.log") as server:
-            run_id = server.launch_run(
-                "gharchive_job", {_RANGE_START: first.isoformat(), _RANGE_END: last.isoformat()}
-            )
-            status = server.wait_for_run(run_id)
-            if status != "SUCCESS":
-                raise SystemExit(f"the run failed:\n{server.run_failure(run_id)}")
-            take_lineage_screenshot(
-                server.url, output, ["gharchive_events", "dlt_gharchive_push_event"]
-            )
+        checkout = copy_of_the_repository(Path(tmp) / "dagster-dlt")
+        env = readme_env(Path(tmp))
+        demo = subprocess.run(
+            [sys.executable, "-m", "dagster_dlt_demo"],
+            cwd=checkout,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if demo.returncode != 0:
+            raise SystemExit(f"python -m dagster_dlt_demo failed:\n{demo.stdout}{demo.stderr}")
+        env["DAGSTER_HOME"] = str(checkout / ".dagster_home")
+        with DagsterWebserver(env, Path(tmp) / "webserver.log", cwd=checkout) as server:
+            take_lineage_screenshot(server.url, output.resolve(), _MUST_SHOW)
     print(f"wrote {output}")
 
 
