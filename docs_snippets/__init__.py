@@ -1,5 +1,9 @@
-"""Every example of the documentation, one module per example. Tests import and run each one.
+"""Every example of the documentation, one file per example, as it would sit in a project folder.
 
-Importing a module here does no network I/O, needs no secrets and queries no destination: the
-pages under ``docs/`` include these files, and ``tests/test_docs_snippets.py`` runs them.
+The files import each other by plain module name (``from example_source import example``), as they
+do when a reader copies a page's files into an empty folder and runs them there; the pages under
+``docs/`` show each file in full. Importing a module here does no network I/O, needs no secrets
+and queries no destination. ``tests/test_docs_snippets.py`` and the feature tests import them with
+this folder on ``sys.path``; ``tests/test_docs_outside_repo.py`` copies each page's files into an
+empty folder and runs them there.
 """

@@ -1,7 +1,8 @@
 """What the assets of a dlt source will be, without defining or running them."""
 
 from dagster_dlt import build_dlt_asset_specs
-from docs_snippets.quickstart import example, example_pipeline
+
+from example_source import example, example_pipeline
 
 
 def describe() -> list[str]:

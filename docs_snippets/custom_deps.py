@@ -9,7 +9,8 @@ from dagster_dlt import (
     build_dlt_asset_specs,
     dlt_assets,
 )
-from docs_snippets.quickstart import example, example_pipeline
+
+from example_source import example, example_pipeline
 
 EXAMPLE_API = AssetKey("example_api")
 

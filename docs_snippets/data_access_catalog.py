@@ -1,7 +1,8 @@
 """The datasets of a code location, listed and read from a script or a notebook."""
 
 from dagster_dlt.catalog import DltCatalog
-from docs_snippets.data_access_input import defs
+
+from data_access_input import defs
 
 
 def main() -> None:

@@ -13,7 +13,8 @@ from dagster import (
 from dagster_dlt import DagsterDltResource
 from dagster_dlt.dataset_input import DltDatasetInputManager
 from dagster_dlt.save import DltDatasetWriter, WritableDataset
-from docs_snippets.data_access_input import shop_assets
+
+from data_access_input import shop_assets
 
 reports_pipeline = dlt.pipeline(
     pipeline_name="shop_reports",

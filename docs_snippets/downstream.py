@@ -3,7 +3,8 @@
 from dagster import AssetExecutionContext, Definitions, MaterializeResult, MetadataValue, asset
 
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, DltResourceTranslatorData
-from docs_snippets.quickstart import example, example_dlt_assets, example_pipeline
+
+from example_source import example, example_dlt_assets, example_pipeline
 
 # The key comes from the translator the dlt assets use, so it follows any renaming.
 courses_key = (

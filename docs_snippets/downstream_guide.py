@@ -8,7 +8,8 @@ from dagster import AssetExecutionContext, Definitions, asset
 
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator
 from dagster_dlt.translator import DltResourceTranslatorData
-from docs_snippets.quickstart import example, example_dlt_assets, example_pipeline
+
+from example_source import example, example_dlt_assets, example_pipeline
 
 example_source = example()
 

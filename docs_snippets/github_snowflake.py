@@ -4,7 +4,8 @@ import dlt
 from dagster import AssetExecutionContext, Definitions
 
 from dagster_dlt import DagsterDltResource, dlt_assets
-from dlt_sources.github import github_reactions
+
+from github import github_reactions
 
 
 @dlt_assets(

@@ -9,8 +9,9 @@ from dagster import (
 )
 
 from dagster_dlt import DagsterDltResource
-from docs_snippets.partitions_time_window import shop_orders_assets
-from docs_snippets.quickstart import example_dlt_assets
+
+from example_source import example_dlt_assets
+from partitions_time_window import shop_orders_assets
 
 example_job = define_asset_job("example_job", selection=AssetSelection.assets(example_dlt_assets))
 example_every_morning = ScheduleDefinition(

@@ -3,7 +3,8 @@
 from dagster import AssetExecutionContext, Definitions
 
 from dagster_dlt import DagsterDltResource, dlt_assets
-from docs_snippets.quickstart import example, example_pipeline
+
+from example_source import example, example_pipeline
 
 
 @dlt_assets(dlt_source=example(), dlt_pipeline=example_pipeline, name="example_counted")

@@ -3,7 +3,8 @@
 from dagster import AssetExecutionContext, ConfigurableResource, Definitions, EnvVar
 
 from dagster_dlt import DagsterDltResource, dlt_assets
-from docs_snippets.quickstart import example, example_pipeline
+
+from quickstart import example, example_pipeline
 
 
 class ExampleApi(ConfigurableResource):

@@ -4,8 +4,9 @@ import dlt
 from dagster import AssetExecutionContext, Definitions
 
 from dagster_dlt import DagsterDltResource, dlt_assets
-from docs_snippets.quickstart import example
-from docs_snippets.static_partitions import paint_shop
+
+from example_source import example
+from static_partitions import paint_shop
 
 WAREHOUSE = "warehouse.duckdb"
 POOL = "duckdb_warehouse"  # limit it to 1: dagster instance concurrency set duckdb_warehouse 1

@@ -3,7 +3,8 @@
 from dagster import Definitions, RunConfig, define_asset_job
 
 from dagster_dlt import DagsterDltResource, DltRunConfig
-from docs_snippets.state_aware_downstream import orders_assets
+
+from state_aware_downstream import orders_assets
 
 orders_job = define_asset_job("orders_job", selection=[orders_assets])
 

@@ -3,7 +3,8 @@
 from dagster import Definitions
 
 from dagster_dlt import DagsterDltResource
-from docs_snippets.state_aware_downstream import orders_assets
+
+from state_aware_downstream import orders_assets
 
 defs = Definitions(
     assets=[orders_assets],

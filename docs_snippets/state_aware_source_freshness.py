@@ -15,7 +15,8 @@ from dagster_dlt import (
     dlt_assets,
 )
 from dagster_dlt.automation import observe_files, on_new_data
-from docs_snippets.state_aware_downstream import (
+
+from state_aware_downstream import (
     DROP_FOLDER,
     orders_by_status,
     orders_drop,

@@ -8,7 +8,8 @@ from dagster_dlt import (
     DltResourceTranslatorData,
     dlt_assets,
 )
-from docs_snippets.quickstart import example, example_pipeline
+
+from example_source import example, example_pipeline
 
 
 class RenamingTranslator(DagsterDltTranslator):

@@ -3,7 +3,10 @@
 from dagster import AssetSpec, Definitions
 
 from dagster_dlt import DagsterDltResource
-from docs_snippets.quickstart import BASE_URL, example_dlt_assets
+
+from example_source import example_dlt_assets
+
+API_URL = "https://api.example.com/v1"  # where the rows come from, shown in the UI
 
 # The dlt assets depend on example_courses and example_users; declare them, with a group and
 # metadata, instead of leaving them as bare keys in the lineage graph.
@@ -12,7 +15,7 @@ example_api_specs = [
         key,
         group_name="example_api",
         description=f"The {key.path[-1]} endpoint of the example API.",
-        metadata={"url": BASE_URL},
+        metadata={"url": API_URL},
         kinds={"api"},
     )
     for key in example_dlt_assets.dependency_keys

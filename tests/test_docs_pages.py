@@ -23,7 +23,9 @@ DOCS = REPO / "docs"
 SNIPPETS = REPO / "docs_snippets"
 
 MARKER = re.compile(r"^<!-- snippet: (?P<path>\S+) -->$")
-LANGUAGES = {".py": "python", ".toml": "toml"}
+# A snippet under a folder of docs_snippets/ (orders_drop/001.jsonl) is a file in that folder of
+# the reader's project; docs_snippets/components/ has its own marker and test.
+LANGUAGES = {".py": "python", ".toml": "toml", ".jsonl": "json"}
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,13 @@ def pages() -> list[Path]:
 def snippet_files() -> set[str]:
     """Every snippet, as pages name it: ``docs_snippets/<file>``."""
     return {
-        f"docs_snippets/{path.name}"
-        for path in SNIPPETS.iterdir()
-        if path.is_file() and path.suffix in LANGUAGES and path.name != "__init__.py"
+        f"docs_snippets/{path.relative_to(SNIPPETS).as_posix()}"
+        for path in SNIPPETS.rglob("*")
+        if path.is_file()
+        and path.suffix in LANGUAGES
+        and path.name not in ("__init__.py", "ruff.toml")
+        and path.relative_to(SNIPPETS).parts[0] != "components"
+        and not path.relative_to(SNIPPETS).parts[0].startswith(".")  # caches
     }
 
 

@@ -2,7 +2,9 @@
 
 Each test imports its snippet afresh (snippets build dlt sources and pipelines at import, from the
 environment the test set up), checks that importing did no network I/O, then materializes it:
-DuckDB files in ``tmp_path``, HTTP against local servers on 127.0.0.1.
+DuckDB files in ``tmp_path``, HTTP against local servers on 127.0.0.1. These tests go into each
+snippet in depth (fake APIs that count requests, failures, schedules); tests/test_docs_outside_repo.py
+runs each page's files as a reader would, copied into an empty folder.
 """
 
 import ast
@@ -11,6 +13,7 @@ import json
 import os
 import pkgutil
 import re
+import runpy
 import sqlite3
 import subprocess
 import sys
@@ -35,6 +38,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug import Request, Response
 
+import dlt_sources.github
 import docs_snippets
 from dagster_dlt import DltConfigurationError
 from tests.fake_github import FakeGitHub
@@ -53,11 +57,22 @@ pytestmark = [
 ]
 
 
+SNIPPETS = Path(__file__).resolve().parents[1] / "docs_snippets"
+
+
 def load_snippet(name: str) -> ModuleType:
-    """Import ``docs_snippets.<name>`` afresh, with every snippet it imports."""
-    for module in [m for m in sys.modules if m.startswith("docs_snippets.")]:
+    """Import the snippet ``docs_snippets/<name>.py`` afresh, with every snippet it imports.
+
+    The snippets import each other by plain module name (``from example_source import example``),
+    as the files of the reader's folder do, so the folder goes on ``sys.path`` and every snippet
+    module is dropped first: each test gets sources and pipelines built from its own environment.
+    """
+    if str(SNIPPETS) not in sys.path:
+        sys.path.insert(0, str(SNIPPETS))
+    names = {path.stem for path in SNIPPETS.glob("*.py")} - {"__init__"}
+    for module in [m for m in sys.modules if m in names]:
         del sys.modules[module]
-    return importlib.import_module(f"docs_snippets.{name}")
+    return importlib.import_module(name)
 
 
 def snippet_text(name: str) -> str:
@@ -145,6 +160,11 @@ def example_api(api_server: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> Exam
     return api
 
 
+def example_rows(name: str) -> list[dict[str, Any]]:
+    """The rows ``example_source.py`` yields (``COURSES``, ``USERS``), as the last snippet loaded them."""
+    return getattr(sys.modules["example_source"], name)
+
+
 COURSES_KEY = AssetKey("dlt_example_courses")
 USERS_KEY = AssetKey("dlt_example_users")
 
@@ -195,6 +215,9 @@ def test_quickstart_without_the_api_key_names_the_variable_to_set(
 @pytest.fixture
 def dagster_repo_on_fake_github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
     """``dagster-io/dagster`` on FakeGitHub with 260 issues, and the token and URL in dlt's env."""
+    # The guide imports the verified source that `dlt init github snowflake` writes into github/;
+    # this repository's dlt_sources/github is that drop-in.
+    monkeypatch.setitem(sys.modules, "github", dlt_sources.github)
     with FakeGitHub(owner="dagster-io", name="dagster") as github:
         github.add_demo_data(issues=5, pull_requests=3)
         for _ in range(255):
@@ -283,9 +306,7 @@ def test_github_snowflake_without_credentials_fails_naming_them(
 # --- translator_rename.py -------------------------------------------------------------------------
 
 
-def test_translator_rename_keys_the_assets_by_source_and_resource(
-    example_api: ExampleApi, tmp_path: Path
-):
+def test_translator_rename_keys_the_assets_by_source_and_resource(tmp_path: Path):
     snippet = load_snippet("translator_rename")
     assets = snippet.renamed_example_assets
     courses, users = AssetKey(["example", "courses"]), AssetKey(["example", "users"])
@@ -308,9 +329,7 @@ def test_translator_rename_keys_the_assets_by_source_and_resource(
 # --- upstream_metadata.py -------------------------------------------------------------------------
 
 
-def test_upstream_metadata_declares_each_upstream_key_with_group_and_metadata(
-    example_api: ExampleApi,
-):
+def test_upstream_metadata_declares_each_upstream_key_with_group_and_metadata():
     snippet = load_snippet("upstream_metadata")
     graph = snippet.defs.resolve_asset_graph()
     upstream = {AssetKey("example_courses"), AssetKey("example_users")}
@@ -319,7 +338,7 @@ def test_upstream_metadata_declares_each_upstream_key_with_group_and_metadata(
         node = graph.get(key)
         assert not node.is_materializable
         assert node.group_name == "example_api"
-        assert node.metadata["url"] == snippet.BASE_URL
+        assert node.metadata["url"] == snippet.API_URL
         assert "api" in node.kinds
     assert graph.get(COURSES_KEY).parent_keys == {AssetKey("example_courses")}
 
@@ -332,7 +351,7 @@ def test_upstream_metadata_declares_each_upstream_key_with_group_and_metadata(
 # --- custom_deps.py -------------------------------------------------------------------------------
 
 
-def test_custom_deps_give_specs_and_assets_the_same_upstream(example_api: ExampleApi):
+def test_custom_deps_give_specs_and_assets_the_same_upstream():
     snippet = load_snippet("custom_deps")
     assets = snippet.example_from_api_assets
 
@@ -356,9 +375,7 @@ def test_custom_deps_give_specs_and_assets_the_same_upstream(example_api: Exampl
 # --- downstream.py --------------------------------------------------------------------------------
 
 
-def test_downstream_asset_depends_on_the_dlt_key_and_reads_the_loaded_table(
-    example_api: ExampleApi,
-):
+def test_downstream_asset_depends_on_the_dlt_key_and_reads_the_loaded_table():
     snippet = load_snippet("downstream")
     assert snippet.courses_key == COURSES_KEY
     graph = snippet.defs.resolve_asset_graph()
@@ -369,13 +386,13 @@ def test_downstream_asset_depends_on_the_dlt_key_and_reads_the_loaded_table(
     assert result.success
     titles = materialized(result)[AssetKey("course_titles")]
     assert titles["course_count"] == 3
-    assert titles["titles"] == [c["title"] for c in COURSES]
+    assert titles["titles"] == [c["title"] for c in example_rows("COURSES")]
 
 
 # --- downstream_guide.py --------------------------------------------------------------------------
 
 
-def test_the_guides_downstream_example_runs_as_written(example_api: ExampleApi):
+def test_the_guides_downstream_example_runs_as_written():
     snippet = load_snippet("downstream_guide")
     assert snippet.courses_asset_key == COURSES_KEY
     graph = snippet.defs.resolve_asset_graph()
@@ -464,9 +481,7 @@ def test_time_window_backfill_loads_the_whole_range_in_one_run(tmp_path: Path):
 # --- single_writer_pool.py ------------------------------------------------------------------------
 
 
-def test_single_writer_pool_puts_both_pipelines_in_one_pool_and_file(
-    example_api: ExampleApi, tmp_path: Path
-):
+def test_single_writer_pool_puts_both_pipelines_in_one_pool_and_file(tmp_path: Path):
     snippet = load_snippet("single_writer_pool")
     assert snippet.example_to_warehouse.op.pool == "duckdb_warehouse"
     assert snippet.paints_to_warehouse.op.pool == "duckdb_warehouse"
@@ -535,16 +550,9 @@ def sqlalchemy_statements() -> Iterator[list[str]]:
     event.remove(Engine, "before_cursor_execute", record)
 
 
-def make_shop_database(path: Path) -> None:
-    with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
-        conn.execute(
-            "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER, total REAL)"
-        )
-        conn.executemany("INSERT INTO customers VALUES (?, ?)", [(1, "ada"), (2, "grace")])
-        conn.executemany(
-            "INSERT INTO orders VALUES (?, ?, ?)", [(10, 1, 9.5), (11, 1, 3.0), (12, 2, 7.25)]
-        )
+def make_shop_database() -> None:
+    """``python shop_db.py``, as the page says: creates ``shop.db`` in the working directory."""
+    runpy.run_path(str(SNIPPETS / "shop_db.py"))
 
 
 def test_sql_database_definitions_load_without_touching_the_database(
@@ -560,7 +568,9 @@ def test_sql_database_definitions_load_without_touching_the_database(
         AssetKey("dlt_sql_database_orders"),
     }
 
-    make_shop_database(tmp_path / "shop.db")
+    make_shop_database()
+    with sqlite3.connect(tmp_path / "shop.db") as shop:
+        assert shop.execute("SELECT COUNT(*) FROM orders").fetchone() == (3,)
     result = run(snippet.defs)
 
     assert result.success
@@ -638,11 +648,11 @@ def test_dlt_tutorial_with_dlt_toml_files_in_the_project_directory(
     assert github.repo_name in config and github.base_url in config and github.token in secrets
     (project / ".dlt" / "config.toml").write_text(config)
     (project / ".dlt" / "secrets.toml").write_text(secrets)
+    (project / "dlt_tutorial.py").write_text(snippet_text("dlt_tutorial.py"))
     # Nothing dlt could read instead of the project's files.
-    ignored = ("SOURCES__", "DESTINATION__", "DLT_PROJECT_DIR")
+    ignored = ("SOURCES__", "DESTINATION__", "DLT_PROJECT_DIR", "PYTHONPATH")
     env = {k: v for k, v in os.environ.items() if not k.startswith(ignored)}
     env.update(
-        PYTHONPATH=str(REPO),
         DAGSTER_HOME=str(tmp_path / "dagster_home"),
         DLT_DATA_DIR=str(tmp_path / "dlt_data"),
     )
@@ -651,7 +661,7 @@ def test_dlt_tutorial_with_dlt_toml_files_in_the_project_directory(
 
     # dlt reads .dlt/ in the working directory, as when `dagster dev` runs in the project.
     done = subprocess.run(
-        [dagster, "asset", "materialize", "-m", "docs_snippets.dlt_tutorial", "--select", "*"],
+        [dagster, "asset", "materialize", "-f", "dlt_tutorial.py", "--select", "*"],
         cwd=project,
         env=env,
         capture_output=True,
@@ -699,7 +709,7 @@ def test_asset_specs_describe_keys_deps_kinds_and_tables():
 # --- row_counts.py --------------------------------------------------------------------------------
 
 
-def test_row_counts_come_from_the_destination(example_api: ExampleApi):
+def test_row_counts_come_from_the_destination():
     snippet = load_snippet("row_counts")
 
     run(snippet.defs)
@@ -709,13 +719,13 @@ def test_row_counts_come_from_the_destination(example_api: ExampleApi):
     # Merged on id: the second run loaded every row again, and the tables hold each row once.
     assert metadata[COURSES_KEY]["rows_loaded"] == 3
     assert metadata[COURSES_KEY]["dagster/row_count"] == 3
-    assert metadata[USERS_KEY]["dagster/row_count"] == 5
+    assert metadata[USERS_KEY]["dagster/row_count"] == len(example_rows("USERS")) == 2
 
 
 # --- after_the_load.py ----------------------------------------------------------------------------
 
 
-def test_after_the_load_the_load_info_and_the_dataset_are_reachable(example_api: ExampleApi):
+def test_after_the_load_the_load_info_and_the_dataset_are_reachable():
     snippet = load_snippet("after_the_load")
 
     with DagsterInstance.ephemeral() as instance:
@@ -725,8 +735,7 @@ def test_after_the_load_the_load_info_and_the_dataset_are_reachable(example_api:
 
     load_ids = materialized(result)[COURSES_KEY]["load_ids"]
     assert f"dlt loaded {load_ids[0]}" in logs
-    titles = ", ".join(course["title"] for course in COURSES)
-    assert f"{len(COURSES)} courses now: {titles}" in logs
+    assert "3 courses now: Advanced, Expert, Intro" in logs
 
 
 # --- every snippet has a test ---------------------------------------------------------------------
@@ -734,8 +743,11 @@ def test_after_the_load_the_load_info_and_the_dataset_are_reachable(example_api:
 
 def snippets_used_by_tests() -> set[str]:
     """The snippets the test modules load (``load_snippet``) or read (``snippet_text``), read
-    from their source: this module and the feature-specific ones (test_data_access_docs.py...)."""
-    used = set()
+    from their source: this module and the feature-specific ones (test_data_access_docs.py...),
+    and those tests/test_docs_outside_repo.py writes into a folder and runs, from its pages."""
+    from tests.test_docs_outside_repo import snippets_run_outside
+
+    used = set(snippets_run_outside())
     for path in sorted((REPO / "tests").glob("test_*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             if not (
@@ -752,10 +764,16 @@ def snippets_used_by_tests() -> set[str]:
 
 def test_every_snippet_is_run_by_a_test():
     modules = {f"{info.name}.py" for info in pkgutil.iter_modules(docs_snippets.__path__)}
+    # Data and configuration files, in subfolders too (orders_drop/001.jsonl); not the
+    # components' examples (tests/test_components_docs.py), nor ruff's settings for the folder.
     others = {
-        path.name
-        for path in (REPO / "docs_snippets").iterdir()
-        if path.is_file() and path.suffix not in (".py", ".pyc")
+        path.relative_to(SNIPPETS).as_posix()
+        for path in SNIPPETS.rglob("*")
+        if path.is_file()
+        and path.suffix not in (".py", ".pyc")
+        and path.relative_to(SNIPPETS).parts[0] not in ("components", "__pycache__")
+        and not path.relative_to(SNIPPETS).parts[0].startswith(".")  # caches
+        and path.name != "ruff.toml"
     }
     snippets = modules | others
 
