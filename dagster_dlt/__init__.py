@@ -19,14 +19,27 @@ Example:
 
 from dagster_dlt.asset_decorator import build_dlt_asset_specs, dlt_assets
 from dagster_dlt.automation import observe_files, on_new_data
-from dagster_dlt.catalog import CatalogDataset, DltCatalog
-from dagster_dlt.dataset_access import DltDataset, DltRelation, open_dataset
-from dagster_dlt.dataset_input import (
+from dagster_dlt.checks import (
+    ContractViolation,
+    SchemaDrift,
+    contract_check_result,
+    contract_check_spec,
+    contract_violation,
+    schema_drift,
+    schema_drift_check_result,
+    schema_drift_check_spec,
+)
+from dagster_dlt.components import DltLoadCollectionComponent
+from dagster_dlt.data.catalog import CatalogDataset, DltCatalog
+from dagster_dlt.data.dataset import DltDataset, DltRelation, open_dataset
+from dagster_dlt.data.input_manager import (
     INPUT_MISSING_OK_KEY,
     INPUT_TABLE_KEY,
     DltDatasetInputManager,
 )
+from dagster_dlt.data.save import DltDatasetWriter, WritableDataset
 from dagster_dlt.dlt_event_iterator import DltEventIterator
+from dagster_dlt.durability.locking import single_writer_lock
 from dagster_dlt.errors import (
     DagsterDltError,
     DestinationLockTimeout,
@@ -43,11 +56,9 @@ from dagster_dlt.errors import (
     DltTableNotFoundError,
     DltUnsupportedDataError,
 )
-from dagster_dlt.locking import single_writer_lock
 from dagster_dlt.resource import DagsterDltResource
-from dagster_dlt.run import DltRun
-from dagster_dlt.run_config import DltRunConfig
-from dagster_dlt.save import DltDatasetWriter, WritableDataset
+from dagster_dlt.run.config import DltRunConfig
+from dagster_dlt.run.dlt_run import DltRun
 from dagster_dlt.translator import DagsterDltTranslator, DltResourceTranslatorData
 from dagster_dlt.version import __version__
 
@@ -55,6 +66,7 @@ __all__ = [
     "INPUT_MISSING_OK_KEY",
     "INPUT_TABLE_KEY",
     "CatalogDataset",
+    "ContractViolation",
     "DagsterDltError",
     "DagsterDltResource",
     "DagsterDltTranslator",
@@ -81,27 +93,19 @@ __all__ = [
     "DltSourceExhaustedError",
     "DltTableNotFoundError",
     "DltUnsupportedDataError",
+    "SchemaDrift",
     "WritableDataset",
     "__version__",
     "build_dlt_asset_specs",
+    "contract_check_result",
+    "contract_check_spec",
+    "contract_violation",
     "dlt_assets",
     "observe_files",
     "on_new_data",
     "open_dataset",
+    "schema_drift",
+    "schema_drift_check_result",
+    "schema_drift_check_spec",
     "single_writer_lock",
 ]
-
-
-def __getattr__(name: str):
-    # The component is imported on first use: its module imports this package's API, so an eager
-    # import here would be circular.
-    if name == "DltLoadCollectionComponent":
-        from dagster_dlt.components import DltLoadCollectionComponent
-
-        return DltLoadCollectionComponent
-    raise AttributeError(f"module 'dagster_dlt' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    # dg finds components with dir(): list the lazy one too.
-    return sorted({*globals(), *__all__})

@@ -25,6 +25,7 @@ from dlt.extract.source import DltSource
 from dlt.pipeline.pipeline import Pipeline
 
 from dagster_dlt._gc import paused_gc
+from dagster_dlt._seams.internals import resource_steps
 from dagster_dlt.checks import dlt_check_specs, has_schema_contract
 from dagster_dlt.constants import (
     META_KEY_PIPELINE,
@@ -33,8 +34,7 @@ from dagster_dlt.constants import (
     META_KEY_TRANSLATOR,
 )
 from dagster_dlt.errors import DltSourceExhaustedError
-from dagster_dlt.internals import resource_steps
-from dagster_dlt.run_config import config_schema
+from dagster_dlt.run.config import config_schema
 from dagster_dlt.translator import (
     DagsterDltTranslator,
     DltResourceTranslatorData,

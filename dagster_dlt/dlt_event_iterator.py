@@ -9,7 +9,7 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.pipeline.pipeline import Pipeline
 
 from dagster_dlt.constants import PARTITION_ROW_COUNT, ROW_COUNT, ROWS_LOADED
-from dagster_dlt.run import DltEventType, DltRun
+from dagster_dlt.run.dlt_run import DltEventType, DltRun
 
 __all__ = ["DltEventIterator", "DltEventType"]
 

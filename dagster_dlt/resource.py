@@ -8,9 +8,10 @@ from dlt.pipeline.pipeline import Pipeline
 
 from dagster_dlt.asset_decorator import check_not_exhausted
 from dagster_dlt.dlt_event_iterator import DltEventIterator
-from dagster_dlt.run import DltEventType, DltRun
-from dagster_dlt.run_config import DltRunConfig
-from dagster_dlt.selection import AnyContext, StepSelection, definition_source, op_context
+from dagster_dlt.durability.locking import DEFAULT_TIMEOUT_SECONDS
+from dagster_dlt.run.config import DltRunConfig
+from dagster_dlt.run.dlt_run import DltEventType, DltRun
+from dagster_dlt.run.selection import AnyContext, StepSelection, definition_source, op_context
 from dagster_dlt.translator import DagsterDltTranslator
 
 __all__ = ["DagsterDltResource"]
@@ -38,7 +39,7 @@ class DagsterDltResource(ConfigurableResource):
             step's event log.
     """
 
-    lock_timeout_seconds: float = 600.0
+    lock_timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     progress_interval_seconds: float = 5.0
 
     def run(

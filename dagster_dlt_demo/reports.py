@@ -29,8 +29,7 @@ from dagster import (
     with_resources,
 )
 
-from dagster_dlt.dataset_access import DltRelation, open_dataset
-from dagster_dlt.save import DltDatasetWriter
+from dagster_dlt import DltDatasetWriter, DltRelation, open_dataset
 from dagster_dlt_demo.gharchive_assets import daily_partitions, gharchive_assets
 from dagster_dlt_demo.settings import POOL, SETTINGS
 from dagster_dlt_demo.warehouse import (

@@ -13,8 +13,7 @@ from typing import Any
 import dlt
 from dagster import MetadataValue, ResourceDefinition
 
-from dagster_dlt.dataset_input import DltDatasetInputManager
-from dagster_dlt.save import DltDatasetWriter, WritableDataset
+from dagster_dlt import DltDatasetInputManager, DltDatasetWriter, WritableDataset
 from dagster_dlt_demo.settings import SETTINGS
 
 __all__ = [

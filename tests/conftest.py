@@ -72,6 +72,6 @@ def no_active_pipeline_between_tests():
     pipeline's destination capabilities, so a @dlt.destination sink left active by one test would
     give the next test's sources max_table_nesting=0 (no nested tables)."""
     yield
-    from dagster_dlt import internals
+    from dagster_dlt._seams import internals
 
     internals.reactivate(None)

@@ -10,8 +10,8 @@ import pytest
 from dagster import AssetExecutionContext, AssetKey, Definitions, asset, materialize
 
 from dagster_dlt import DagsterDltResource, dlt_assets
-from dagster_dlt.catalog import DltCatalog, DltCatalogError
-from dagster_dlt.dataset_access import DltRelation, DltTableNotFoundError
+from dagster_dlt.data.catalog import DltCatalog, DltCatalogError
+from dagster_dlt.data.dataset import DltRelation, DltTableNotFoundError
 from tests.test_data_access import shop
 
 pytest_plugins = ["tests.snowflake_emulator"]
@@ -130,7 +130,7 @@ SCRIPT = """
 import dlt
 from dagster import AssetExecutionContext, Definitions, materialize
 from dagster_dlt import DagsterDltResource, dlt_assets
-from dagster_dlt.catalog import DltCatalog
+from dagster_dlt.data.catalog import DltCatalog
 from tests.test_data_access import shop
 
 pipeline = dlt.pipeline("cat_script", destination=dlt.destinations.duckdb("s.duckdb"),

@@ -29,14 +29,14 @@ from dagster import (
 )
 
 from dagster_dlt import DagsterDltError, DagsterDltResource, DestinationLockTimeout, dlt_assets
-from dagster_dlt.dataset_access import (
+from dagster_dlt.data.dataset import (
     DltDataset,
     DltDatasetNotLoadedError,
     DltRelation,
     DltTableNotFoundError,
     open_dataset,
 )
-from dagster_dlt.dataset_input import (
+from dagster_dlt.data.input_manager import (
     INPUT_MISSING_OK_KEY,
     INPUT_TABLE_KEY,
     DltDatasetInputManager,
@@ -240,7 +240,7 @@ def _hold_lock_in_subprocess(pipeline: dlt.Pipeline, seconds: float) -> subproce
     """Another process holding dagster-dlt's lock on the pipeline's DuckDB file."""
     code = (
         "import sys, time, dlt\n"
-        "from dagster_dlt.dataset_access import single_writer_lock_factory\n"
+        "from dagster_dlt.durability.locking import single_writer_lock_factory\n"
         f"p = dlt.pipeline('holder', pipelines_dir=sys.argv[1], destination="
         f"dlt.destinations.duckdb(sys.argv[2]), dataset_name='x')\n"
         "with single_writer_lock_factory(p, 'test holder', 5)():\n"
@@ -312,7 +312,7 @@ CLI_DEFS = """
 import dlt
 from dagster import AssetExecutionContext, AssetIn, Definitions, MaterializeResult, asset
 from dagster_dlt import DagsterDltResource, dlt_assets
-from dagster_dlt.dataset_input import DltDatasetInputManager
+from dagster_dlt.data.input_manager import DltDatasetInputManager
 from tests.test_data_access import shop
 
 pipeline = dlt.pipeline(

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from dagster import AssetKey, Definitions, ExecuteInProcessResult, materialize
 
-from dagster_dlt.save import DltContractViolationError
+from dagster_dlt.data.save import DltContractViolationError
 
 SNIPPETS = Path(__file__).resolve().parents[1] / "docs_snippets"
 

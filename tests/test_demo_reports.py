@@ -28,7 +28,7 @@ from dagster import (
 )
 
 from dagster_dlt import DagsterDltResource
-from dagster_dlt.save import DltDatasetWriter, DltReadOnlyDatasetError
+from dagster_dlt.data.save import DltDatasetWriter, DltReadOnlyDatasetError
 
 REPO = Path(__file__).resolve().parents[1]
 RANGE = {
@@ -182,7 +182,7 @@ def test_the_demo_uses_no_private_lock_helper():
             elif isinstance(node, ast.Import):
                 imported.update(alias.name for alias in node.names)
 
-    assert "dagster_dlt.locking" not in imported
+    assert "dagster_dlt.durability.locking" not in imported
     assert "duckdb" not in {m for m in imported if m == "duckdb"} or _only_main_uses_duckdb()
 
 

@@ -14,7 +14,7 @@ import pytest
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.pipeline.pipeline import Pipeline
 
-from dagster_dlt import internals
+from dagster_dlt._seams import internals
 from tests.dlt_fixtures import count_rows, shop
 
 

@@ -12,7 +12,7 @@ import pytest
 from dagster import AssetExecutionContext, DagsterInstance, asset, materialize
 from dlt.common.runtime.collector import Collector, LogCollector, NullCollector
 
-from dagster_dlt.progress import DagsterProgressCollector, collector_for_run
+from dagster_dlt.run.progress import DagsterProgressCollector, collector_for_run
 from tests.dlt_fixtures import shop
 
 

@@ -20,8 +20,8 @@ from dagster import (
 )
 
 from dagster_dlt import DagsterDltError
-from dagster_dlt.dataset_access import open_dataset
-from dagster_dlt.save import (
+from dagster_dlt.data.dataset import open_dataset
+from dagster_dlt.data.save import (
     DltContractViolationError,
     DltDatasetWriter,
     DltUnsupportedDataError,

@@ -20,7 +20,7 @@ import pytest
 from dagster import AssetExecutionContext, MaterializeResult, ResourceParam, asset, materialize
 
 from dagster_dlt import DltDatasetWriter, WritableDataset
-from dagster_dlt.dataset_access import open_dataset
+from dagster_dlt.data.dataset import open_dataset
 from tests.dlt_fixtures import step_failure_text
 from tests.kill_points import StopAt, stop_here
 

@@ -42,12 +42,7 @@ from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 from dlt.pipeline.pipeline import Pipeline
 
-from dagster_dlt import (
-    DagsterDltResource,
-    DagsterDltTranslator,
-    DltResourceTranslatorData,
-    dlt_assets,
-)
+from dagster_dlt.asset_decorator import dlt_assets
 from dagster_dlt.components.dlt_load_collection.deferred import (
     call_for_run,
     call_for_specs,
@@ -55,6 +50,8 @@ from dagster_dlt.components.dlt_load_collection.deferred import (
 )
 from dagster_dlt.components.dlt_load_collection.python_paths import import_object, location_of
 from dagster_dlt.components.dlt_load_collection.scaffolder import DltLoadCollectionScaffolder
+from dagster_dlt.resource import DagsterDltResource
+from dagster_dlt.translator import DagsterDltTranslator, DltResourceTranslatorData
 
 __all__ = ["DltLoadCollectionComponent", "DltLoadSpecModel"]
 

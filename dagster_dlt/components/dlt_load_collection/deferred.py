@@ -17,7 +17,7 @@ from dlt.common.configuration.specs.base_configuration import is_secret_hint
 from dlt.extract.decorators import DltSourceFactoryWrapper
 from dlt.extract.source import DltSource
 
-from dagster_dlt import DltConfigurationError
+from dagster_dlt.errors import DltConfigurationError
 
 __all__ = ["call_for_run", "call_for_specs", "is_source_function", "source_function_name"]
 

@@ -18,7 +18,7 @@ from dlt.common.configuration.exceptions import (
 )
 from dlt.pipeline.pipeline import Pipeline
 
-from dagster_dlt.internals import LookupTrace, LookupTraces
+from dagster_dlt._seams.internals import LookupTrace, LookupTraces
 
 __all__ = ["configuration_problem", "describe_config_problem"]
 

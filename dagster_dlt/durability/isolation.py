@@ -34,8 +34,8 @@ from typing import IO, Any, Optional
 
 from dlt.pipeline.pipeline import Pipeline
 
-from dagster_dlt import internals
-from dagster_dlt.destinations import anchor_local_files
+from dagster_dlt._seams import internals
+from dagster_dlt.durability.destinations import anchor_local_files
 
 try:
     import fcntl

@@ -32,9 +32,9 @@ from dlt.common.schema.utils import get_nested_tables
 from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.pipeline import Pipeline
 
-from dagster_dlt import internals
-from dagster_dlt.destinations import DestinationFacts
-from dagster_dlt.isolation import STATE_FILE, Isolation, RunDirectory
+from dagster_dlt._seams import internals
+from dagster_dlt.durability.destinations import DestinationFacts
+from dagster_dlt.durability.isolation import STATE_FILE, Isolation, RunDirectory
 
 __all__ = ["ABORTED_STATUS", "ResumedLoad", "repair"]
 

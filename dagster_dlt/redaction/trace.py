@@ -24,7 +24,7 @@ from typing import Any, Optional
 from dlt.common.runtime.collector import Collector
 from dlt.pipeline.pipeline import Pipeline
 
-from dagster_dlt.redaction import SecretRedactor
+from dagster_dlt.redaction.secrets import SecretRedactor
 
 __all__ = ["TraceRedactingCollector", "redact_package_exceptions", "redact_trace_value"]
 

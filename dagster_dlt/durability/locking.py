@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 from dlt.pipeline.pipeline import Pipeline
 
-from dagster_dlt.destinations import DestinationFacts
+from dagster_dlt.durability.destinations import DestinationFacts
 from dagster_dlt.errors import DestinationLockTimeout
 
 try:
@@ -26,10 +26,19 @@ try:
 except ImportError:  # Windows: no advisory locks; runs into one DuckDB file must use a pool.
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["destination_lock", "single_writer_lock"]
+__all__ = [
+    "DEFAULT_TIMEOUT_SECONDS",
+    "LockFactory",
+    "destination_lock",
+    "single_writer_lock",
+    "single_writer_lock_factory",
+]
 
 _POLL_SECONDS = 0.05
 DEFAULT_TIMEOUT_SECONDS = 600.0
+"""How long a run, a save or a reader waits for a DuckDB file's single-writer lock."""
+
+LockFactory = Callable[[], AbstractContextManager[None]]
 
 
 def destination_lock(
@@ -131,3 +140,13 @@ def _timeout_message(database: Path, lock_path: Path, timeout: float) -> str:
         "finish, put the assets that write to this file in one Dagster pool, or raise "
         "DagsterDltResource(lock_timeout_seconds=...)."
     )
+
+
+def single_writer_lock_factory(
+    pipeline: Pipeline, owner: str, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+) -> LockFactory:
+    """A factory of context managers holding ``pipeline``'s destination for exclusive use.
+
+    A no-op for destinations that allow many writers.
+    """
+    return lambda: single_writer_lock(pipeline, owner=owner, timeout_seconds=timeout_seconds)

@@ -34,19 +34,20 @@ from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.pipeline import Pipeline
 
-from dagster_dlt import constants as k
-from dagster_dlt import internals, recovery
+import dagster_dlt.constants as k
+from dagster_dlt._seams import internals
 from dagster_dlt.checks import contract_violation, dlt_check_results
-from dagster_dlt.config_errors import configuration_problem, describe_config_problem
-from dagster_dlt.destinations import DestinationFacts
-from dagster_dlt.dlt_logs import forward_dlt_logs
+from dagster_dlt.durability import recovery
+from dagster_dlt.durability.destinations import DestinationFacts
+from dagster_dlt.durability.isolation import Isolation, isolated_pipeline
+from dagster_dlt.durability.locking import destination_lock
 from dagster_dlt.errors import DltConfigurationError, DltLoadJobsFailedError
-from dagster_dlt.isolation import Isolation, isolated_pipeline
-from dagster_dlt.locking import destination_lock
-from dagster_dlt.metadata import RunFacts
-from dagster_dlt.progress import DEFAULT_PROGRESS_INTERVAL, collector_for_run
-from dagster_dlt.redaction import RedactingLogger, SecretRedactor, redacting
-from dagster_dlt.trace_redaction import TraceRedactingCollector, redact_package_exceptions
+from dagster_dlt.redaction.secrets import RedactingLogger, SecretRedactor, redacting
+from dagster_dlt.redaction.trace import TraceRedactingCollector, redact_package_exceptions
+from dagster_dlt.run.config_errors import configuration_problem, describe_config_problem
+from dagster_dlt.run.dlt_logs import forward_dlt_logs
+from dagster_dlt.run.metadata import RunFacts
+from dagster_dlt.run.progress import DEFAULT_PROGRESS_INTERVAL, collector_for_run
 
 __all__ = ["DltEventType", "DltRun"]
 

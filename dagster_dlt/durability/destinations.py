@@ -17,7 +17,7 @@ import dlt
 from dlt.common.storages.configuration import WithLocalFiles
 from dlt.pipeline.pipeline import Pipeline
 
-from dagster_dlt import internals
+from dagster_dlt._seams import internals
 
 __all__ = ["DestinationFacts", "anchor_local_files", "database_from_credentials"]
 

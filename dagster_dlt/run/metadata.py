@@ -25,8 +25,8 @@ from dlt.common.schema.utils import get_nested_tables
 from dlt.extract.resource import DltResource
 from dlt.pipeline.pipeline import Pipeline
 
-from dagster_dlt import constants as k
-from dagster_dlt.destinations import DestinationFacts
+import dagster_dlt.constants as k
+from dagster_dlt.durability.destinations import DestinationFacts
 
 # Column hints that are flags worth showing as constraints ("primary_key", "merge_key", ...).
 _CONSTRAINT_HINTS = (
