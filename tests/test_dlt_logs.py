@@ -11,8 +11,8 @@ import pytest
 from dagster import AssetExecutionContext, DagsterInstance, asset, instance_for_test, materialize
 from dlt.common import logger as dlt_logger
 
+from dagster_dlt.redaction import SecretRedactor
 from dagster_dlt.run.dlt_logs import forward_dlt_logs
-from dagster_dlt.redaction.secrets import SecretRedactor
 
 TOKEN = "key_5c4b3a2d1e0f"
 

@@ -14,8 +14,8 @@ from dlt.common.schema.utils import new_column, new_table
 from dlt.common.storages.load_package import LoadJobInfo, ParsedLoadJobFileName
 
 from dagster_dlt import DagsterDltTranslator, constants
-from dagster_dlt.run.config_errors import configuration_problem, describe_config_problem
 from dagster_dlt.durability.destinations import DestinationFacts, database_from_credentials
+from dagster_dlt.run.config_errors import configuration_problem, describe_config_problem
 from dagster_dlt.run.metadata import RunFacts, TableJobs, _job_entry, _root_tables_by_resource
 from dagster_dlt.translator import DltResourceTranslatorData, dagster_name
 from tests.dlt_fixtures import shop

@@ -23,7 +23,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.sources.helpers import requests
 from pytest_httpserver import HTTPServer
 
-from dagster_dlt.redaction.secrets import (
+from dagster_dlt.redaction import (
     REDACTED,
     RedactingFilter,
     RedactingLogger,

@@ -27,7 +27,7 @@ from typing import Any, Optional
 from dlt.common import logger as dlt_logger
 
 from dagster_dlt._seams import internals
-from dagster_dlt.redaction.secrets import RedactingFilter, SecretRedactor
+from dagster_dlt.redaction import RedactingFilter, SecretRedactor
 
 __all__ = ["forward_dlt_logs"]
 

@@ -42,7 +42,7 @@ from dagster_dlt.durability.destinations import DestinationFacts
 from dagster_dlt.durability.isolation import Isolation, isolated_pipeline
 from dagster_dlt.durability.locking import destination_lock
 from dagster_dlt.errors import DltConfigurationError, DltLoadJobsFailedError
-from dagster_dlt.redaction.secrets import RedactingLogger, SecretRedactor, redacting
+from dagster_dlt.redaction import RedactingLogger, SecretRedactor, redacting
 from dagster_dlt.redaction.trace import TraceRedactingCollector, redact_package_exceptions
 from dagster_dlt.run.config_errors import configuration_problem, describe_config_problem
 from dagster_dlt.run.dlt_logs import forward_dlt_logs
