@@ -99,7 +99,7 @@ class DltEventIterator(Iterator[T], Generic[T]):
                     f"{_name(event.asset_key)}: {type(error).__name__}. The materialization is "
                     "reported without it."
                 )
-        if _has_partition(run.context):
+        if run.partition.partitioned:
             rows = (event.metadata or {}).get(ROWS_LOADED)
             value = getattr(rows, "value", rows)
             extra[PARTITION_ROW_COUNT] = MetadataValue.int(int(value or 0))
@@ -114,10 +114,3 @@ def _count(client: Any, table: str) -> int:
     qualified = client.make_qualified_table_name(table)
     rows = client.execute_sql(f"SELECT COUNT(*) FROM {qualified}")
     return int(rows[0][0])
-
-
-def _has_partition(context: Any) -> bool:
-    try:
-        return bool(context.has_partition_key or context.has_partition_key_range)
-    except Exception:
-        return False

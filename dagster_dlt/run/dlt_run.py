@@ -15,7 +15,7 @@ import json
 import os
 import socket
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
 from typing import Any, Optional, Union
 
@@ -47,6 +47,13 @@ from dagster_dlt.redaction.trace import TraceRedactingCollector, redact_package_
 from dagster_dlt.run.config_errors import configuration_problem, describe_config_problem
 from dagster_dlt.run.dlt_logs import forward_dlt_logs
 from dagster_dlt.run.metadata import RunFacts
+from dagster_dlt.run.partitions import (
+    PartitionFacts,
+    outside_a_window,
+    partition_interval,
+    warn_if_partition_ignored,
+    window_cursors,
+)
 from dagster_dlt.run.progress import DEFAULT_PROGRESS_INTERVAL, collector_for_run
 
 __all__ = ["DltEventType", "DltRun"]
@@ -98,6 +105,8 @@ class DltRun:
         source_from_definition: bool = False,
     ) -> None:
         self.context = context
+        self.partition = PartitionFacts.of(context)
+        """The run's partition, read from the context once."""
         self.pipeline = pipeline
         self.names_by_key = dict(names_by_key)
         self.as_asset = as_asset
@@ -135,16 +144,10 @@ class DltRun:
     @property
     def work(self) -> dict[str, Any]:
         """What this run loads: a re-run of the same work resumes a dead run's unfinished load."""
-        context = self.context
-        partition: Any = None
-        if context.has_partition_key:
-            partition = context.partition_key
-        elif context.has_partition_key_range:
-            partition = [context.partition_key_range.start, context.partition_key_range.end]
         work = {
             "pipeline": self.pipeline.pipeline_name,
             "resources": sorted(self.names_by_key.values()),
-            "partition": partition,
+            "partition": self.partition.work,
             "arguments": {k: repr(v) for k, v in sorted(self.run_arguments.items())},
         }
         return json.loads(json.dumps(work, default=str))
@@ -193,12 +196,13 @@ class DltRun:
             run_pipeline = isolation.pipeline
             try:
                 with (
-                    _partition_interval(self.context) as window,
-                    _outside_a_window(self.source),
+                    partition_interval(self.partition) as window,
+                    outside_a_window(self.source),
                 ):
                     self.window_end = window.end.isoformat() if window is not None else None
                     warn_if_partition_ignored(
                         self.context,
+                        self.partition,
                         self.source,
                         source_from_definition=self.source_from_definition,
                     )
@@ -214,7 +218,7 @@ class DltRun:
                     )
                     try:
                         failure = self._run_steps(run_pipeline, isolation)
-                        self.window_cursors = _window_cursors(self.source) if window else {}
+                        self.window_cursors = window_cursors(self.source) if window else {}
                     except Exception as stopped:
                         # A contract violation stops dlt before anything loads: the contract
                         # check records it, then the step fails.
@@ -245,7 +249,7 @@ class DltRun:
         )
         self.facts = facts
         resources = self.source.selected_resources
-        partition = self.context.partition_key if self.context.has_partition_key else None
+        partition = self.partition.key
         for key, name in self.names_by_key.items():
             self.tables_by_key[key] = facts.tables_written(resources[name])
         if self.as_asset:
@@ -431,110 +435,3 @@ def _has_pending(pipeline: Pipeline) -> bool:
         return bool(pipeline.has_pending_data)
     except Exception:
         return False
-
-
-@contextmanager
-def _partition_interval(context: OpExecutionContext) -> Iterator[Any]:
-    """Offer a time-window partition to dlt as an external scheduler's interval.
-
-    dlt incrementals declared with ``allow_external_schedulers=True`` then load exactly the
-    partition's window (``initial_value`` = start, ``end_value`` = end), without touching their
-    stored cursor, just as they do under Airflow.
-    """
-    window = None
-    if context.has_partition_key or context.has_partition_key_range:
-        try:
-            window = context.partition_time_window
-        except Exception:
-            window = None  # static or dynamic partitions: users pass the key to the source
-    if window is None:
-        yield None
-        return
-    with internals.external_schedule_interval(window.start, window.end):
-        yield window
-
-
-@contextmanager
-def _outside_a_window(source: DltSource) -> Iterator[None]:
-    """With no interval offered (an unpartitioned asset, an op), incrementals declared with
-    ``allow_external_schedulers=True`` run from their stored cursor, as they would without it,
-    instead of failing with dlt's ``ExternalSchedulerNotAvailable``."""
-    if internals.offered_interval() is not None:
-        yield
-        return
-    with internals.without_external_scheduler(source.selected_resources.values()):
-        yield
-
-
-def _window_cursors(source: DltSource) -> dict[str, dict[str, tuple[Any, Any]]]:
-    """resource -> cursor path -> (window start, newest cursor value loaded), for the
-    incrementals that joined a partition's window: dlt keeps no state for them."""
-    cursors: dict[str, dict[str, tuple[Any, Any]]] = {}
-    for name, resource in source.selected_resources.items():
-        wrapper = resource.incremental
-        incremental = getattr(wrapper, "incremental", None)
-        if incremental is None or incremental.end_value is None:
-            continue
-        try:
-            last = incremental.last_value
-        except Exception:
-            last = None
-        cursors[name] = {incremental.cursor_path: (incremental.start_value, last)}
-    return cursors
-
-
-def _joins_window(resource: Any) -> bool:
-    """Whether a resource has an incremental that takes a partition's window."""
-    wrapper = resource.incremental
-    incremental = getattr(wrapper, "incremental", None)
-    declared = incremental.allow_external_schedulers if incremental is not None else None
-    if declared is None and wrapper is not None:
-        declared = _default_allows_external_schedulers(resource)
-    if declared is None:
-        return os.environ.get("DLT_ALLOW_EXTERNAL_SCHEDULERS", "").lower() in ("true", "1", "yes")
-    return bool(declared)
-
-
-def _default_allows_external_schedulers(resource: Any) -> Optional[bool]:
-    """``allow_external_schedulers`` of the incremental in the resource function's signature."""
-    import inspect
-
-    try:
-        gen = internals.resource_steps(resource)[0]
-        parameters = inspect.signature(gen).parameters.values()
-    except (IndexError, TypeError, ValueError):
-        return None
-    for parameter in parameters:
-        default = parameter.default
-        if hasattr(default, "allow_external_schedulers") and hasattr(default, "cursor_path"):
-            return default.allow_external_schedulers
-    return None
-
-
-def warn_if_partition_ignored(
-    context: OpExecutionContext, source: DltSource, *, source_from_definition: bool
-) -> None:
-    """Warn when a partitioned run gives the source nothing of its partition: it would load
-    the same rows for every partition."""
-    partitioned = context.has_partition_key or context.has_partition_key_range
-    if not partitioned or not source_from_definition:
-        return
-    window = None
-    try:
-        window = context.partition_time_window
-    except Exception:
-        window = None
-    if window is not None and any(_joins_window(r) for r in source.selected_resources.values()):
-        return
-    partition = context.partition_key if context.has_partition_key else "the range"
-    how = (
-        "declare its incremental with allow_external_schedulers=True, or pass "
-        "dlt_source=my_source(...) built from context.partition_time_window"
-        if window is not None
-        else "pass dlt_source=my_source(...) built from context.partition_key"
-    )
-    context.log.warning(
-        f"This run of partition {partition} runs the dlt source '{source.name}' given to "
-        "@dlt_assets, which receives nothing of the partition: every partition loads the same "
-        f"rows. To load only this partition, {how}."
-    )
