@@ -1,4 +1,4 @@
-"""Contract tests: one per use of dlt's non-public API (all of them live in dagster_dlt/internals.py).
+"""Contract tests: one per use of dlt's non-public API (all of them live in dagster_dlt/_seams/).
 
 Each test states the assumption it checks. When a dlt release breaks one, the failure names the
 installed dlt version and that assumption, so an upgrade fails here and not deep inside a run.
@@ -24,7 +24,7 @@ def contract(assumption: str) -> Iterator[None]:
         yield
     except Exception as error:
         pytest.fail(
-            f"dlt {internals.DLT_VERSION} broke an assumption of dagster_dlt/internals.py: "
+            f"dlt {internals.DLT_VERSION} broke an assumption of dagster_dlt/_seams/internals.py: "
             f"{assumption} ({type(error).__name__}: {error})",
             pytrace=False,
         )
@@ -248,3 +248,45 @@ def test_a_normalized_package_s_jobs_can_be_read_requeued_and_their_markers_forg
     # The package still loads: every job, the requeued one included.
     pipeline.load()
     assert count_rows(duckdb_path, "raw", "customers") == 2
+
+
+@dlt.source(name="ticketing")
+def ticketing(api_token: str = dlt.secrets.value, region: str = "eu"):
+    @dlt.resource
+    def tickets():
+        yield {"id": 1}
+
+    return tickets
+
+
+def test_dlt_remembers_a_source_function_by_section_and_name_with_its_last_config(monkeypatch):
+    monkeypatch.setenv("SOURCES__TICKETING__API_TOKEN", "contract-token-1234")
+    source = ticketing()
+    with contract(
+        "SourceReference.SOURCES registers a source function under its section and name, with "
+        "its SPEC and factory; get_fun_last_config(factory) is the configuration last resolved"
+    ):
+        registered = internals.functions_registered_as(source.section, source.name)
+        assert registered, (source.section, source.name)
+        assert any("api_token" in ref.SPEC.get_resolvable_fields() for ref in registered)
+        configs = [internals.last_config_of(ref.factory) for ref in registered]
+        assert any(c is not None and c.api_token == "contract-token-1234" for c in configs)
+
+
+def test_a_source_function_keeps_the_spec_of_its_signature():
+    from dlt.common.configuration.specs.base_configuration import is_secret_hint
+
+    with contract("get_fun_spec(wrapper._f) is the spec dlt made from a source's signature"):
+        spec = internals.signature_spec_of_source(ticketing)
+        fields = spec.get_resolvable_fields()
+        assert is_secret_hint(fields["api_token"]) and not is_secret_hint(fields["region"])
+
+
+def test_a_secrets_toml_provider_gives_its_document(tmp_path, monkeypatch):
+    from dlt.common.configuration.providers import EnvironProvider, SecretsTomlProvider
+
+    (tmp_path / "secrets.toml").write_text('[sources.ticketing]\napi_token = "toml-token-5678"\n')
+    with contract("a secrets.toml provider is a BaseDocProvider whose to_toml() is its text"):
+        provider = SecretsTomlProvider(settings_dir=str(tmp_path))
+        assert 'api_token = "toml-token-5678"' in internals.document_of_provider(provider)
+        assert internals.document_of_provider(EnvironProvider()) is None

@@ -8,6 +8,11 @@ incrementals, and ask whether a destination restores state. Each is one small fu
 assumption, that test fails naming the dlt version and the assumption, instead of a run failing
 somewhere deep inside dlt. ``pyproject.toml`` caps dlt below 2 for the same reason.
 
+It also reads what dlt remembers of its source and resource functions: the configuration it last
+resolved for a function, the functions registered by section and name, the spec it synthesized
+from a source function's signature, and a secrets.toml provider's document, for redaction and for
+the component's deferred sources.
+
 One use of Dagster's non-public API lives here too: recognising the handler Dagster attaches to a
 managed Python logger, so that dlt's warnings are not forwarded to the event log twice.
 
@@ -23,10 +28,14 @@ from typing import Any, Optional
 
 from dlt.common.configuration.container import Container
 from dlt.common.configuration.exceptions import LookupTrace, LookupTraces
+from dlt.common.configuration.inject import get_fun_last_config, get_fun_spec
+from dlt.common.configuration.providers.doc import BaseDocProvider
+from dlt.common.configuration.specs.base_configuration import BaseConfiguration
 from dlt.common.destination.client import WithStateSync
 from dlt.common.pipeline import PipelineContext
 from dlt.extract.incremental import IncrementalResourceWrapper
 from dlt.extract.incremental.context import TimeIntervalContext, get_interval_context
+from dlt.extract.reference import SourceReference
 from dlt.extract.resource import DltResource
 from dlt.pipeline.pipeline import Pipeline
 
@@ -37,9 +46,12 @@ __all__ = [
     "active_pipeline",
     "copy_pipeline",
     "dataset_destination",
+    "document_of_provider",
     "external_schedule_interval",
     "forget_outcome",
+    "functions_registered_as",
     "is_dagster_log_capture",
+    "last_config_of",
     "normalized_packages",
     "offered_interval",
     "outcome_recorded",
@@ -49,6 +61,7 @@ __all__ = [
     "requeue_completed_job",
     "resource_steps",
     "root_resource_name",
+    "signature_spec_of_source",
     "syncs_state",
     "without_external_scheduler",
 ]
@@ -256,3 +269,46 @@ def requeue_completed_job(packages: Any, load_id: str, file_name: str) -> None:
         packages.get_job_file_path(load_id, "completed_jobs", file_name),
         packages.get_job_file_path(load_id, "new_jobs", file_name),
     )
+
+
+def functions_registered_as(section: str, name: str) -> list[Any]:
+    """The source and resource functions dlt registered under ``section`` and ``name`` (dlt's
+    ``SourceReference`` registry): a source and its resource may share both.
+
+    Non-public: ``SourceReference.SOURCES``. Each item has ``SPEC`` (the function's config spec)
+    and ``factory`` (the function as decorated).
+    """
+    return [
+        ref
+        for ref in list(SourceReference.SOURCES.values())
+        if ref.section == section and ref.name == name
+    ]
+
+
+def last_config_of(function: Any) -> Optional[BaseConfiguration]:
+    """The configuration dlt last resolved when ``function`` (a registered factory) was called.
+
+    Non-public: ``dlt.common.configuration.inject.get_fun_last_config``.
+    """
+    config = get_fun_last_config(function)
+    return config if isinstance(config, BaseConfiguration) else None
+
+
+def signature_spec_of_source(function: Any) -> Optional[type[BaseConfiguration]]:
+    """The config spec dlt synthesized from a ``@dlt.source`` function's signature.
+
+    Non-public: ``get_fun_spec`` and ``DltSourceFactoryWrapper._f``, the wrapped function on
+    which dlt keeps that spec.
+    """
+    return get_fun_spec(function._f)
+
+
+def document_of_provider(provider: Any) -> Optional[str]:
+    """The TOML text of a ``secrets.toml``/``config.toml`` provider, or ``None`` for providers
+    that hold no document (environment variables, vaults).
+
+    Non-public: ``BaseDocProvider`` and its ``to_toml``.
+    """
+    if not isinstance(provider, BaseDocProvider):
+        return None
+    return str(provider.to_toml())

@@ -60,15 +60,13 @@ from dagster import (
     TextMetadataValue,
     UrlMetadataValue,
 )
-from dlt.common.configuration.inject import get_fun_last_config
 from dlt.common.configuration.providers import EnvironProvider
-from dlt.common.configuration.providers.doc import BaseDocProvider
 from dlt.common.configuration.specs.base_configuration import BaseConfiguration, is_secret_hint
-from dlt.extract.reference import SourceReference
 from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 from dlt.pipeline.pipeline import Pipeline
 
+from dagster_dlt._seams import internals
 from dagster_dlt.redaction.patterns import (
     REDACTED,
     SHELL_VARIABLES,
@@ -235,7 +233,8 @@ class SecretRedactor:
         if not resource.args_bound:
             return  # nothing passed in code: injected values come from the providers
         specs = [getattr(resource, "SPEC", None)]
-        specs += [ref.SPEC for ref in _references(resource.section, resource.name)]
+        registered = internals.functions_registered_as(resource.section, resource.name)
+        specs += [ref.SPEC for ref in registered]
         secret_args = {
             name
             for spec in specs
@@ -262,11 +261,13 @@ class SecretRedactor:
                     if name in SHELL_VARIABLES or is_existing_path(value):
                         continue  # a folder or socket path is no secret, whatever its name
                     self._add_keyed(name.lower().split("__"), value)
-            elif isinstance(provider, BaseDocProvider):
-                try:
-                    document = tomlkit.loads(provider.to_toml()).unwrap()
-                except Exception:
-                    continue
+                continue
+            try:
+                text = internals.document_of_provider(provider)
+                document = tomlkit.loads(text).unwrap() if text is not None else None
+            except Exception:
+                continue
+            if isinstance(document, Mapping):
                 self._add_mapping(document, under_credentials=False)
 
     def refresh(self) -> None:
@@ -322,9 +323,9 @@ class SecretRedactor:
     def _add_function_config(self, section: str, name: str) -> None:
         # Every function registered under this section and name: a source and its resource may
         # share both, and extra values to redact hide nothing that should show.
-        for ref in _references(section, name):
-            config = get_fun_last_config(ref.factory)
-            if isinstance(config, BaseConfiguration):
+        for ref in internals.functions_registered_as(section, name):
+            config = internals.last_config_of(ref.factory)
+            if config is not None:
                 self.add_config(config)
 
     def _add_keyed(self, path: list[str], value: Any) -> None:
@@ -366,11 +367,3 @@ class SecretRedactor:
                 return
             if isinstance(document, Mapping):
                 self._add_mapping(document, under_credentials=True)
-
-
-def _references(section: str, name: str) -> list[SourceReference]:
-    return [
-        ref
-        for ref in list(SourceReference.SOURCES.values())
-        if ref.section == section and ref.name == name
-    ]

@@ -12,11 +12,11 @@ import inspect
 from typing import Any, NoReturn
 
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
-from dlt.common.configuration.inject import get_fun_spec
 from dlt.common.configuration.specs.base_configuration import is_secret_hint
 from dlt.extract.decorators import DltSourceFactoryWrapper
 from dlt.extract.source import DltSource
 
+from dagster_dlt._seams import internals
 from dagster_dlt.errors import DltConfigurationError
 
 __all__ = ["call_for_run", "call_for_specs", "is_source_function", "source_function_name"]
@@ -73,7 +73,7 @@ def source_function_name(function: DltSourceFactoryWrapper) -> str:
 
 
 def _secret_arguments(function: DltSourceFactoryWrapper) -> list[str]:
-    spec = get_fun_spec(function._f)  # dlt keeps the synthesized spec on the wrapped function
+    spec = internals.signature_spec_of_source(function)
     parameters = inspect.signature(function).parameters
     if spec is None:
         return []
