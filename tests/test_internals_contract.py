@@ -290,3 +290,14 @@ def test_a_secrets_toml_provider_gives_its_document(tmp_path, monkeypatch):
         provider = SecretsTomlProvider(settings_dir=str(tmp_path))
         assert 'api_token = "toml-token-5678"' in internals.document_of_provider(provider)
         assert internals.document_of_provider(EnvironProvider()) is None
+
+
+def test_dlts_logger_exists_once_its_runtime_is_initialized():
+    import logging
+
+    with contract("dlt.common.logger.LOGGER is dlt's logger once PluggableRunContext exists"):
+        logger = internals.dlt_logger()
+        from dlt.common import logger as runtime_logger
+
+        assert isinstance(logger, logging.Logger)
+        assert logger is runtime_logger.LOGGER

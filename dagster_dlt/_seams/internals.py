@@ -46,6 +46,7 @@ __all__ = [
     "active_pipeline",
     "copy_pipeline",
     "dataset_destination",
+    "dlt_logger",
     "document_of_provider",
     "external_schedule_interval",
     "forget_outcome",
@@ -312,3 +313,20 @@ def document_of_provider(provider: Any) -> Optional[str]:
     if not isinstance(provider, BaseDocProvider):
         return None
     return str(provider.to_toml())
+
+
+def dlt_logger() -> logging.Logger:
+    """The logger dlt logs to, created now if dlt has not initialized its runtime yet, so that a
+    handler added to it lands on the logger dlt will use.
+
+    Non-public: ``dlt.common.runtime.logger.LOGGER``, and ``Container()[PluggableRunContext]``,
+    which makes dlt initialize its runtime (and logger) as its first pipeline or config access
+    would.
+    """
+    from dlt.common import logger as runtime_logger
+    from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
+
+    if runtime_logger.LOGGER is None:
+        Container()[PluggableRunContext]
+    return runtime_logger.LOGGER or logging.getLogger("dlt")
+

@@ -24,8 +24,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Optional
 
-from dlt.common import logger as dlt_logger
-
 from dagster_dlt._seams import internals
 from dagster_dlt.redaction import RedactingFilter, SecretRedactor
 
@@ -49,7 +47,7 @@ def forward_dlt_logs(
             with forward_dlt_logs(context.log, redactor=redactor):
                 pipeline.run(source)
     """
-    target = _dlt_logger()
+    target = internals.dlt_logger()
     redacting = RedactingFilter(redactor) if redactor is not None else None
     if redacting is not None:
         # A logger's filters run before any of its handlers, its own or its ancestors'.
@@ -95,15 +93,6 @@ class _ToDagster(logging.Handler):
             self._busy.active = False
 
 
-def _dlt_logger() -> logging.Logger:
-    if dlt_logger.LOGGER is None:
-        # dlt creates its logger when it first initializes its runtime (first pipeline or config
-        # access); do that now, so the handler lands on the logger dlt will use.
-        from dlt.common.configuration.container import Container
-        from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
-
-        Container()[PluggableRunContext]
-    return dlt_logger.LOGGER or logging.getLogger("dlt")
 
 
 def _captured_by_dagster(logger: logging.Logger) -> bool:
