@@ -1,6 +1,6 @@
 """Resuming a killed run: the re-run after a kill at half of the load jobs, against a full run.
 
-The runs are `dagster asset materialize` processes of tests/crash_defs.py: three tables (append,
+The runs are `dagster asset materialize` processes of tests/support/crash_defs.py: three tables (append,
 merge, replace) of N ids each, into DuckDB, in load jobs of 1,000 rows loaded one at a time. For
 the re-run, one process stops itself after half of the load jobs and the benchmark SIGKILLs its
 process group, as an OOM kill would; the re-run of the same work resumes the dead run's package,
@@ -12,7 +12,7 @@ of each round's times and ratio. After every timed run each table must hold ever
 and no dead run's directory may be left; the benchmark fails otherwise.
 
 ``--source-delay`` makes the source slow to call, as a rate-limited API is: seconds slept per
-batch of 1,000 rows, as ``CRASH_SOURCE_DELAY``; the benchmark refuses it if tests/crash_defs.py
+batch of 1,000 rows, as ``CRASH_SOURCE_DELAY``; the benchmark refuses it if tests/support/crash_defs.py
 does not read that variable.
 
 Usage: python -m benchmarks.crash_resume [--ids 50000] [--rounds 5] [--source-delay 0] [--quick]
@@ -31,8 +31,7 @@ from pathlib import Path
 from dagster import AssetKey, DagsterInstance
 
 from benchmarks.workloads import Timing, median, run_rounds
-from tests.parallel_cli import REPO
-from tests.test_crash_safety import (
+from tests.support.crash_runs import (
     TABLES,
     environment,
     every_table,
@@ -41,8 +40,9 @@ from tests.test_crash_safety import (
     leftovers,
     materialize,
 )
+from tests.support.parallel_cli import REPO
 
-ROWS_PER_JOB = 1_000  # tests.test_crash_safety.environment sets DATA_WRITER__FILE_MAX_ITEMS
+ROWS_PER_JOB = 1_000  # tests.support.crash_runs.environment sets DATA_WRITER__FILE_MAX_ITEMS
 RESUMED = "Resumed the load(s)"
 NOT_CALLED_AGAIN = "The source was not called again"
 DELAY_KNOB = "CRASH_SOURCE_DELAY"
@@ -84,8 +84,11 @@ def _check_exactly_once(env: dict[str, str], ids: int, what: str) -> None:
 def measure(ids: int, rounds: int, source_delay: float = 0.0) -> dict[str, float]:
     jobs = 3 * math.ceil(ids / ROWS_PER_JOB)
     kill_after = jobs // 2
-    if source_delay and DELAY_KNOB not in (REPO / "tests" / "crash_defs.py").read_text():
-        raise SystemExit(f"--source-delay needs tests/crash_defs.py to read {DELAY_KNOB}")
+    if (
+        source_delay
+        and DELAY_KNOB not in (REPO / "tests" / "support" / "crash_defs.py").read_text()
+    ):
+        raise SystemExit(f"--source-delay needs tests/support/crash_defs.py to read {DELAY_KNOB}")
     killed_s: list[float] = []
 
     def full() -> Timing:

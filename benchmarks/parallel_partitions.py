@@ -1,7 +1,7 @@
 """Parallel partitions: four daily partitions of one pipeline, at once and one after another.
 
 Each partition is a `dagster asset materialize --partition ...` process loading into one DuckDB
-file (the definitions are tests/parallel_defs.py). Reports the wall-clock ratio of the parallel run
+file (the definitions are tests/support/parallel_defs.py). Reports the wall-clock ratio of the parallel run
 to the serial one, and rows per second for each.
 
 Usage: python -m benchmarks.parallel_partitions [--rows-per-day 100000]
@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.parallel_cli import cli_env, launch_partition
+from tests.support.parallel_cli import cli_env, launch_partition
 
 DAYS = ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]
 

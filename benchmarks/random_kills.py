@@ -1,6 +1,6 @@
 """Kills at random instants: SIGKILL a run anywhere, run it again, and count every id.
 
-Each trial starts a `dagster asset materialize` process of tests/crash_defs.py (three tables:
+Each trial starts a `dagster asset materialize` process of tests/support/crash_defs.py (three tables:
 append, merge, replace), kills its process group after a delay drawn at random between 20% and
 100% of an unkilled run's duration (so most kills land in normalize or load, some after the
 end), then runs the same work again (unless the kill came after the load had completed: every id is
@@ -23,7 +23,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.test_crash_safety import TABLES, environment, every_table, finish, leftovers, materialize
+from tests.support.crash_runs import (
+    TABLES,
+    environment,
+    every_table,
+    finish,
+    leftovers,
+    materialize,
+)
 
 
 def _env(workdir: Path, destination: str, ids: int) -> dict[str, str]:

@@ -1,6 +1,5 @@
 """Shared fixtures: every test gets its own dlt data dir, working directory and DuckDB file."""
 
-import importlib.util
 from pathlib import Path
 
 import dlt
@@ -37,33 +36,12 @@ def make_pipeline(tmp_path: Path, duckdb_path: Path):
     return make
 
 
-# Tests that need more than the package's runtime dependencies at their lowest versions: the UI
-# (webserver, Chromium), the Snowflake emulator (fakesnow pins its own sqlglot and duckdb), the
-# parallel CLI runs, the dg CLI and the pins of the test environment itself. The minimum-versions
-# job in .ci/run deselects them with -m "not extended".
-EXTENDED_MODULES = frozenset(
-    {
-        "test_webserver_e2e",
-        "test_snowflake",
-        "test_parallel_runs",
-        "test_components_cli",
-        "test_version_pins",
-    }
-)
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A test of the Snowflake emulator needs fakesnow, wherever it is (each folder's conftest.py
+    # marks its own modules that need the test extra).
     for item in items:
-        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
-        uses_snowflake = any("snowflake" in name for name in getattr(item, "fixturenames", ()))
-        if module in EXTENDED_MODULES or uses_snowflake:
+        if any("snowflake" in name for name in getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.extended)
-
-
-# Without the test extra (the minimum-versions job), the extended modules cannot even be imported
-# (fakesnow, cryptography, the dg CLI): leave them out of collection there.
-if importlib.util.find_spec("fakesnow") is None:
-    collect_ignore = [f"{module}.py" for module in sorted(EXTENDED_MODULES)]
 
 
 @pytest.fixture(autouse=True)

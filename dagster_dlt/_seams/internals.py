@@ -4,7 +4,7 @@ dlt has no public way to do a few things this package needs: copy a pipeline int
 directory, find the root of a transformer's pipe, hand dlt back its previously active pipeline,
 read the keys it tried for a missing secret, offer an external scheduler's interval to
 incrementals, and ask whether a destination restores state. Each is one small function here, and
-``tests/test_internals_contract.py`` holds a contract test for each: when a dlt upgrade breaks an
+``tests/seams/test_internals_contract.py`` holds a contract test for each: when a dlt upgrade breaks an
 assumption, that test fails naming the dlt version and the assumption, instead of a run failing
 somewhere deep inside dlt. ``pyproject.toml`` caps dlt below 2 for the same reason.
 

@@ -108,6 +108,6 @@ def _captured_by_dagster(logger: logging.Logger) -> bool:
 
 
 def _is_dagster_capture(handler: logging.Handler) -> bool:
-    # Non-public Dagster API, behind the seam; tests/test_dlt_logs.py runs an instance with dlt as
+    # Non-public Dagster API, behind the seam; tests/run/test_dlt_logs.py runs an instance with dlt as
     # a managed logger and fails on a duplicate if this stops recognising it.
     return internals.is_dagster_log_capture(handler)

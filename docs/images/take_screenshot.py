@@ -5,7 +5,7 @@ In a throwaway copy of the repository, runs the README's two commands as a new u
 defaults, in the copy), then ``dagster-webserver -w workspace.yaml`` with
 ``DAGSTER_HOME=$PWD/.dagster_home``, as the README starts ``dagster dev``. Then headless Chromium
 screenshots the global asset lineage page, with Dagster's first-run pop-up dismissed (see
-``LINEAGE_LOCAL_STORAGE`` in tests/test_webserver_e2e.py, whose helpers this uses). Nothing is
+``LINEAGE_LOCAL_STORAGE`` in tests/demo/test_webserver_e2e.py, whose helpers this uses). Nothing is
 written outside the copy but the picture. From the repository root:
 
 .. code-block:: shell
@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.test_webserver_e2e import (  # noqa: E402
+from tests.demo.test_webserver_e2e import (  # noqa: E402
     DagsterWebserver,
     copy_of_the_repository,
     readme_env,

@@ -1,0 +1,1 @@
+"""The YAML component and dg."""

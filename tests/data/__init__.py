@@ -1,0 +1,1 @@
+"""Relations as inputs, the catalog, saves, Snowflake."""

@@ -1,0 +1,1 @@
+"""The demo code location, in the CLI and the UI."""

@@ -1,0 +1,1 @@
+"""The docs' code, as written."""

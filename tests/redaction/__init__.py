@@ -1,0 +1,1 @@
+"""No secret in anything we write."""

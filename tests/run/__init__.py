@@ -1,0 +1,1 @@
+"""The run path: @dlt_assets, DagsterDltResource.run, translation, checks, the corpus."""

@@ -1,0 +1,1 @@
+"""The sources under dlt_sources/."""

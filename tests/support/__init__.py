@@ -1,0 +1,1 @@
+"""What the tests share: fixtures, fake servers, the Snowflake emulator, code locations."""
