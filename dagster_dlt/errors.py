@@ -81,7 +81,7 @@ def _last_line(message: str) -> str:
     return stripped[-1].strip() if stripped else "(no message from dlt)"
 
 
-# Data access and saving (dataset_access.py, dataset_input.py, catalog.py, save.py).
+# Data access and saving (data/).
 
 
 class DltTableNotFoundError(DagsterDltError, ValueError):

@@ -1,6 +1,6 @@
 """The datasets of a code location, listed and read from a script or a notebook."""
 
-from dagster_dlt.catalog import DltCatalog
+from dagster_dlt import DltCatalog
 
 from data_access_input import defs
 

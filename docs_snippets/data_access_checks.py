@@ -7,7 +7,7 @@ import dlt
 from dagster import AssetCheckResult, AssetKey, Definitions, MaterializeResult, asset
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from dagster_dlt.checks import (
+from dagster_dlt import (
     contract_check_result,
     contract_check_spec,
     contract_violation,

@@ -6,8 +6,7 @@ from typing import Any
 import dlt
 from dagster import AssetExecutionContext, AssetIn, Definitions, MaterializeResult, asset
 
-from dagster_dlt import DagsterDltResource, dlt_assets
-from dagster_dlt.dataset_input import DltDatasetInputManager
+from dagster_dlt import DagsterDltResource, DltDatasetInputManager, dlt_assets
 
 
 @dlt.source

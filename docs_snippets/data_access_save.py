@@ -10,9 +10,12 @@ from dagster import (
     asset,
 )
 
-from dagster_dlt import DagsterDltResource
-from dagster_dlt.dataset_input import DltDatasetInputManager
-from dagster_dlt.save import DltDatasetWriter, WritableDataset
+from dagster_dlt import (
+    DagsterDltResource,
+    DltDatasetInputManager,
+    DltDatasetWriter,
+    WritableDataset,
+)
 
 from data_access_input import shop_assets
 

@@ -7,7 +7,7 @@ run therefore works on a copy of the user's pipeline in a directory of its own,
 ``<pipelines_dir>/.dagster-dlt/<name>/runs/<id>/``, with state and schemas restored from the
 destination. While the run lives it holds an advisory lock on ``<id>.lock``; the kernel releases
 it when the process dies, however it dies. A later run that can take that lock knows the run is
-dead and repairs what it left (``recovery.py``).
+dead and repairs what it left (``durability/recovery.py``).
 
 When the run ends, what dlt's tools read from its working directory (state, schemas, trace and
 the finished packages) is copied into the user's pipeline directory, so that ``dlt pipeline
