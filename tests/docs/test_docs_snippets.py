@@ -8,7 +8,6 @@ runs each page's files as a reader would, copied into an empty folder.
 """
 
 import ast
-import importlib
 import json
 import os
 import pkgutil
@@ -20,7 +19,6 @@ import sys
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import duckdb
@@ -42,6 +40,7 @@ import dlt_sources.github
 import docs_snippets
 from dagster_dlt import DltConfigurationError
 from tests.support.fake_github import FakeGitHub
+from tests.support.snippets import SNIPPETS, load_snippet
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -55,24 +54,6 @@ pytestmark = [
     # Dagster's own build_schedule_from_partitioned_job calls a method it deprecated.
     pytest.mark.filterwarnings("ignore:Function `JobDefinition.run_request_for_partition`"),
 ]
-
-
-SNIPPETS = Path(__file__).resolve().parents[2] / "docs_snippets"
-
-
-def load_snippet(name: str) -> ModuleType:
-    """Import the snippet ``docs_snippets/<name>.py`` afresh, with every snippet it imports.
-
-    The snippets import each other by plain module name (``from example_source import example``),
-    as the files of the reader's folder do, so the folder goes on ``sys.path`` and every snippet
-    module is dropped first: each test gets sources and pipelines built from its own environment.
-    """
-    if str(SNIPPETS) not in sys.path:
-        sys.path.insert(0, str(SNIPPETS))
-    names = {path.stem for path in SNIPPETS.glob("*.py")} - {"__init__"}
-    for module in [m for m in sys.modules if m in names]:
-        del sys.modules[module]
-    return importlib.import_module(name)
 
 
 def snippet_text(name: str) -> str:

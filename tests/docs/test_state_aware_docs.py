@@ -2,14 +2,11 @@
 through ``materialize``, jobs and ``evaluate_automation_conditions`` over several ticks.
 """
 
-import importlib
 import json
 import os
-import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Optional
 
 import duckdb
@@ -24,27 +21,11 @@ from dagster import (
     materialize,
 )
 
+from tests.support.snippets import load_snippet
+
 REPORT = AssetKey("orders_by_status")
 ORDERS = AssetKey("dlt_orders_drop_orders")
 FILES = AssetKey("orders_drop_orders")
-
-
-SNIPPETS = Path(__file__).resolve().parents[2] / "docs_snippets"
-
-
-def load_snippet(name: str) -> ModuleType:
-    """Import the snippet ``docs_snippets/<name>.py`` afresh, with every snippet it imports.
-
-    The snippets import each other by plain module name (``from example_source import example``),
-    as the files of the reader's folder do, so the folder goes on ``sys.path`` and every snippet
-    module is dropped first: each test gets sources and pipelines built from its own environment.
-    """
-    if str(SNIPPETS) not in sys.path:
-        sys.path.insert(0, str(SNIPPETS))
-    names = {path.stem for path in SNIPPETS.glob("*.py")} - {"__init__"}
-    for module in [m for m in sys.modules if m in names]:
-        del sys.modules[module]
-    return importlib.import_module(name)
 
 
 def drop(name: str, *orders: tuple[int, str, str]) -> Path:
