@@ -63,6 +63,7 @@ __all__ = [
     "resource_steps",
     "root_resource_name",
     "signature_spec_of_source",
+    "staged_tables",
     "syncs_state",
     "without_external_scheduler",
 ]
@@ -330,3 +331,24 @@ def dlt_logger() -> logging.Logger:
         Container()[PluggableRunContext]
     return runtime_logger.LOGGER or logging.getLogger("dlt")
 
+
+def staged_tables(pipeline: Pipeline, schema: Any, tables: Iterable[str]) -> set[str]:
+    """The tables among ``tables`` that dlt loads through the staging dataset (a ``merge``, a
+    ``replace`` from staging), a nested table with its root.
+
+    Non-public: the job client's ``should_load_data_to_staging_dataset`` and
+    ``prepare_load_table``, which apply the destination's replace strategy; destinations
+    without a staging dataset (the filesystem) stage nothing.
+    """
+    from dlt.common.schema.utils import get_root_table
+
+    staged = set()
+    with pipeline.destination_client(schema.name) as client:
+        decide = getattr(client, "should_load_data_to_staging_dataset", None)
+        if decide is None:
+            return staged
+        for name in tables:
+            root = get_root_table(schema.tables, name)["name"]
+            if decide(root):
+                staged.add(name)
+    return staged

@@ -20,6 +20,7 @@ the leftover can be reached and on what the dead run was doing:
   A leftover found later for such a load is discarded, not resumed.
 """
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -179,7 +180,10 @@ def _requeue_uncertain_jobs(leftover: Pipeline, log: Any) -> None:
     The rows of one job cannot be told apart from those of the other jobs of its table in the
     same load, so for each table with such a job, the load's rows of that table are removed and
     every job of the table in the package runs again (children before parents, since a child's
-    rows are found through its parent's).
+    rows are found through its parent's). A table that dlt loads through the staging dataset (a
+    ``merge``, a ``replace`` from staging) has its rows removed there: the staging table is not
+    truncated again on resume, and the followup job that copies it into the dataset would copy
+    them twice. The followup jobs themselves (SQL run in one transaction) are safe to run again.
     """
     packages = internals.normalized_packages(leftover)
     for load_id in packages.list_packages():
@@ -189,21 +193,23 @@ def _requeue_uncertain_jobs(leftover: Pipeline, log: Any) -> None:
             job.table_name
             for state, job in jobs
             if state == "started_jobs"
+            and job.file_format != "sql"
             and not internals.outcome_recorded(packages, load_id, job.file_name())
         }
-        tables = [name for name in uncertain if _retakeable(schema, name, jobs, log)]
+        tables = [name for name in uncertain if _retakeable(schema, name, log)]
         if not tables:
             continue
+        staged = internals.staged_tables(leftover, schema, tables)
         try:
             with leftover.sql_client() as client:
-                existing = existing_tables(client)
-                for name in sorted(tables, key=lambda name: -len(lineage(schema, name))):
-                    if client.capabilities.casefold_identifier(name) in existing:
-                        delete_load_rows(client, schema, name, load_id)
+                for in_staging in (False, True):
+                    names = [name for name in tables if (name in staged) is in_staging]
+                    if names:
+                        _delete_from(client, schema, names, load_id, in_staging)
         except LookupError:
             pass  # no dataset yet: nothing was committed
         for state, job in jobs:
-            if job.table_name not in tables:
+            if job.table_name not in tables or job.file_format == "sql":
                 continue
             if state == "completed_jobs":
                 internals.requeue_completed_job(packages, load_id, job.file_name())
@@ -215,21 +221,31 @@ def _requeue_uncertain_jobs(leftover: Pipeline, log: Any) -> None:
         )
 
 
-def _retakeable(schema: Schema, name: str, jobs: list[Any], log: Any) -> bool:
+def _delete_from(
+    client: Any, schema: Schema, names: list[str], load_id: str, in_staging: bool
+) -> None:
+    """Delete load ``load_id``'s rows of ``names``, in the dataset or in its staging dataset."""
+    with client.with_staging_dataset() if in_staging else nullcontext():
+        existing = existing_tables(client)
+        for name in sorted(names, key=lambda name: -len(lineage(schema, name))):
+            if client.capabilities.casefold_identifier(name) in existing:
+                delete_load_rows(client, schema, name, load_id)
+
+
+def _retakeable(schema: Schema, name: str, log: Any) -> bool:
     """Whether the load's rows of table ``name`` can be removed and its jobs run again."""
     table = schema.tables.get(name)
     if table is None or name.startswith("_dlt"):
         return False  # dlt's own tables: state and version rows are deduplicated by dlt
     root = schema.tables[lineage(schema, name)[0]]
     disposition = root.get("write_disposition", "append")
-    followups = any(job.table_name == name and job.file_format == "sql" for _, job in jobs)
-    if disposition not in ("append", "replace") or followups:
-        return False  # merge deduplicates by key; staged loads are finished by a later job
-    if LOAD_ID not in root.get("columns", {}) and disposition == "append":
+    if disposition not in ("append", "replace", "merge"):
+        return False
+    if LOAD_ID not in root.get("columns", {}) and disposition != "replace":
         log.warning(
             f"Table '{name}' may hold rows twice: the run was killed while loading it, and its "
             f"rows carry no {LOAD_ID} to take back (Arrow and pandas data). Set "
-            "NORMALIZE__PARQUET_NORMALIZER__ADD_DLTLOAD_ID=true so that such loads can be "
+            "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID=true so that such loads can be "
             "taken back."
         )
         return False

@@ -93,8 +93,6 @@ class _ToDagster(logging.Handler):
             self._busy.active = False
 
 
-
-
 def _captured_by_dagster(logger: logging.Logger) -> bool:
     """Whether a Dagster handler already receives this logger's records (managed loggers)."""
     current: Optional[logging.Logger] = logger

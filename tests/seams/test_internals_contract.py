@@ -301,3 +301,25 @@ def test_dlts_logger_exists_once_its_runtime_is_initialized():
 
         assert isinstance(logger, logging.Logger)
         assert logger is runtime_logger.LOGGER
+
+
+def test_merge_and_staged_replace_tables_are_known_to_load_through_the_staging_dataset(
+    make_pipeline,
+):
+    @dlt.resource(primary_key="id", write_disposition="merge")
+    def orders():
+        yield {"id": 1, "items": [{"sku": "a"}]}
+
+    @dlt.resource(write_disposition="append")
+    def events():
+        yield {"id": 1}
+
+    pipeline = make_pipeline()
+    pipeline.extract([orders(), events()])
+    pipeline.normalize()
+    schema = pipeline.default_schema
+    with contract(
+        "the job client's should_load_data_to_staging_dataset(root) is true for merge tables"
+    ):
+        staged = internals.staged_tables(pipeline, schema, ["orders", "orders__items", "events"])
+        assert staged == {"orders", "orders__items"}

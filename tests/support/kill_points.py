@@ -7,13 +7,17 @@ point, however fast or slow the machine.
 
 Points:
 - ``normalize``: extract is done, normalize starts (an extracted package is pending);
-- ``load:<k>``: after the k-th completed load job.
+- ``load:<k>``: after the k-th completed load job;
+- ``committed:<table>``: a load job of ``table`` has committed its rows in the destination, and
+  dlt has not yet recorded that (its pending-transition marker): the instant at which a resume that runs the
+  job again loads its rows twice. This one patches dlt's ``PackageStorage.save_pending_transition``
+  in the process being killed: no public hook exists between a job's commit and its record.
 """
 
 import os
 import signal
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from dlt.common.runtime.collector import Collector
 
@@ -38,7 +42,9 @@ class StopAt(Collector):
         self.jobs = 0
         self.marker = marker
         self.kind, _, count = at.partition(":")
-        self.count = int(count or 0)
+        self.count = int(count) if count.isdigit() else 0
+        if self.kind == "committed":
+            _stop_before_recording(count, marker)
 
     def update(self, name, inc=1, total=None, inc_total=None, message=None, label=None) -> None:
         if self.kind == "load" and self.step.startswith("Load") and name == "Jobs" and not label:
@@ -53,3 +59,20 @@ class StopAt(Collector):
 
     def _stop(self) -> None:
         pass
+
+
+def _stop_before_recording(table: str, marker: Optional[str]) -> None:
+    """Stop the process when a job of ``table`` committed and is about to be recorded as such."""
+    from dlt.common.storages.load_package import PackageStorage, ParsedLoadJobFileName
+
+    record = PackageStorage.save_pending_transition
+
+    def stop_before_recording(
+        self: Any, load_id: str, file_name: str, *args: Any, **kw: Any
+    ) -> Any:
+        job = ParsedLoadJobFileName.parse(file_name)
+        if args and args[0] == "completed" and job.table_name == table and job.file_format != "sql":
+            stop_here(marker, f"{file_name} committed, not recorded")
+        return record(self, load_id, file_name, *args, **kw)
+
+    PackageStorage.save_pending_transition = stop_before_recording  # type: ignore[method-assign]
