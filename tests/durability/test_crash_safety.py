@@ -69,7 +69,8 @@ def test_a_kill_halfway_through_writing_a_file_leaves_no_truncated_file(tmp_path
     truncated = Path(reached.split()[2])
     assert truncated.exists(), reached
     with pytest.raises(Exception, match=r"(?i)gzip|compressed|end of data"):
-        every_table(env)  # the kill's window: a reader fails on the half-written file
+        # The kill's window: a reader that globs the folder fails on the half-written file.
+        duckdb.sql(f"SELECT COUNT(*) FROM read_json_auto('{truncated.parent}/*')").fetchall()
 
     finish(materialize(env))
 
