@@ -27,14 +27,9 @@ from dlt.pipeline.pipeline import Pipeline
 from dagster_dlt._gc import paused_gc
 from dagster_dlt._seams.internals import resource_steps
 from dagster_dlt.checks import dlt_check_specs, has_schema_contract
-from dagster_dlt.constants import (
-    META_KEY_PIPELINE,
-    META_KEY_RESOURCE_NAME,
-    META_KEY_SOURCE,
-    META_KEY_TRANSLATOR,
-)
 from dagster_dlt.errors import DltSourceExhaustedError
 from dagster_dlt.run.config import config_schema
+from dagster_dlt.spec_facts import SpecFacts
 from dagster_dlt.translator import (
     DagsterDltTranslator,
     DltResourceTranslatorData,
@@ -83,11 +78,7 @@ def _build_specs(
     dagster_dlt_translator: Optional[DagsterDltTranslator],
 ) -> list[AssetSpec]:
     translator = dagster_dlt_translator or DagsterDltTranslator()
-    carried = {
-        META_KEY_SOURCE: dlt_source,
-        META_KEY_PIPELINE: dlt_pipeline,
-        META_KEY_TRANSLATOR: translator,
-    }
+    carried = SpecFacts(source=dlt_source, pipeline=dlt_pipeline, translator=translator)
     # Building each spec once instead of building and then merging halves the cost for large
     # sources when the translator changes nothing.
     defaults = uses_defaults(translator)
@@ -96,7 +87,7 @@ def _build_specs(
     for resource in dlt_source.selected_resources.values():
         data = DltResourceTranslatorData(resource=resource, pipeline=dlt_pipeline)
         if defaults:
-            spec = default_asset_spec(data, {**carried, META_KEY_RESOURCE_NAME: resource.name})
+            spec = default_asset_spec(data, carried.metadata(resource.name))
             _check_unique(spec.key, resource.name, resources_by_key, dlt_source, translator)
             specs.append(spec)
             continue
@@ -109,9 +100,7 @@ def _build_specs(
         _check_unique(spec.key, resource.name, resources_by_key, dlt_source, translator)
         _check_names(spec, resource, translator)
         resources_by_key[spec.key] = resource.name
-        specs.append(
-            spec.merge_attributes(metadata={**carried, META_KEY_RESOURCE_NAME: resource.name})
-        )
+        specs.append(spec.merge_attributes(metadata=carried.metadata(resource.name)))
     return specs
 
 
@@ -346,8 +335,7 @@ def _check_specs(
 
 
 def _resource_name(spec: AssetSpec) -> Optional[str]:
-    value = spec.metadata.get(META_KEY_RESOURCE_NAME)
-    return getattr(value, "value", value)
+    return SpecFacts.of(spec.metadata).resource_name
 
 
 def _declares_config(fn: Callable[..., Any]) -> bool:

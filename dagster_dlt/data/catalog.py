@@ -10,11 +10,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
-from dagster import AssetKey, AssetsDefinition, Definitions, TextMetadataValue
-from dlt.extract.source import DltSource
+from dagster import AssetKey, AssetsDefinition, Definitions
 from dlt.pipeline.pipeline import Pipeline
 
-from dagster_dlt.constants import META_KEY_PIPELINE, META_KEY_RESOURCE_NAME, META_KEY_SOURCE
 from dagster_dlt.data.dataset import (
     DltDataset,
     DltRelation,
@@ -24,6 +22,7 @@ from dagster_dlt.data.dataset import (
 )
 from dagster_dlt.durability.locking import DEFAULT_TIMEOUT_SECONDS
 from dagster_dlt.errors import DltCatalogError
+from dagster_dlt.spec_facts import SpecFacts
 
 __all__ = ["CatalogDataset", "DltCatalog", "DltCatalogError"]
 
@@ -120,19 +119,17 @@ class DltCatalog(Mapping[str, CatalogDataset]):
         return cls(defs.assets or [], lock_timeout_seconds=lock_timeout_seconds)
 
     def _add(self, key: AssetKey, metadata: Mapping[str, Any], timeout: float) -> None:
-        pipeline = metadata.get(META_KEY_PIPELINE)
-        resource = metadata.get(META_KEY_RESOURCE_NAME)
-        resource = resource.value if isinstance(resource, TextMetadataValue) else resource
-        if not isinstance(pipeline, Pipeline) or not isinstance(resource, str):
+        facts = SpecFacts.of(metadata)
+        pipeline = facts.pipeline
+        if not facts.is_dlt_asset:
             return
-        source = metadata.get(META_KEY_SOURCE)
         name = pipeline.dataset_name
         entry = self._datasets.get(name)
         if entry is None:
             entry = CatalogDataset(
                 name=name,
                 pipeline=pipeline,
-                schema_name=source.schema.name if isinstance(source, DltSource) else None,
+                schema_name=facts.schema_name,
                 lock_timeout_seconds=timeout,
             )
             self._datasets[name] = entry
@@ -142,7 +139,7 @@ class DltCatalog(Mapping[str, CatalogDataset]):
                 f"('{entry.pipeline.pipeline_name}' and '{pipeline.pipeline_name}'): the catalog "
                 "names datasets by name, so give them distinct dataset names."
             )
-        entry.assets[key] = resource
+        entry.assets[key] = facts.resource_name
         self._by_key[key] = entry
 
     def __getitem__(self, name: str) -> CatalogDataset:

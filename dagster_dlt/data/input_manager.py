@@ -10,10 +10,8 @@ dataset, the dlt schema and the resource's table, and hands the downstream asset
 from typing import Any, Optional
 
 from dagster import ConfigurableIOManager, InputContext, OutputContext, TextMetadataValue
-from dlt.extract.source import DltSource
 from dlt.pipeline.pipeline import Pipeline
 
-from dagster_dlt.constants import META_KEY_PIPELINE, META_KEY_RESOURCE_NAME, META_KEY_SOURCE
 from dagster_dlt.data.dataset import (
     DltDatasetNotLoadedError,
     DltRelation,
@@ -21,6 +19,7 @@ from dagster_dlt.data.dataset import (
 )
 from dagster_dlt.durability.locking import DEFAULT_TIMEOUT_SECONDS
 from dagster_dlt.errors import DltInputError
+from dagster_dlt.spec_facts import SpecFacts
 
 __all__ = ["INPUT_MISSING_OK_KEY", "INPUT_TABLE_KEY", "DltDatasetInputManager", "DltInputError"]
 
@@ -77,8 +76,8 @@ class DltDatasetInputManager(ConfigurableIOManager):
     def load_input(self, context: InputContext) -> Optional[DltRelation]:
         upstream = context.upstream_output
         metadata = dict(upstream.definition_metadata or {}) if upstream is not None else {}
-        pipeline = metadata.get(META_KEY_PIPELINE)
-        resource_name = _text(metadata.get(META_KEY_RESOURCE_NAME))
+        facts = SpecFacts.of(metadata)
+        pipeline, resource_name = facts.pipeline, facts.resource_name
         upstream_key = context.asset_key.to_user_string() if context.has_asset_key else "?"
         if not isinstance(pipeline, Pipeline) or resource_name is None:
             raise DltInputError(
@@ -86,8 +85,7 @@ class DltDatasetInputManager(ConfigurableIOManager):
                 "asset: DltDatasetInputManager reads only assets built by @dlt_assets or "
                 "build_dlt_asset_specs (their specs carry the dlt pipeline)."
             )
-        source = metadata.get(META_KEY_SOURCE)
-        schema_name = source.schema.name if isinstance(source, DltSource) else None
+        schema_name = facts.schema_name
         dataset = open_dataset(
             pipeline,
             schema=schema_name,

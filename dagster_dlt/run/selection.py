@@ -14,18 +14,12 @@ from dagster import (
     AssetKey,
     AssetsDefinition,
     OpExecutionContext,
-    TextMetadataValue,
 )
 from dlt.extract.source import DltSource
 from dlt.pipeline.pipeline import Pipeline
 
-from dagster_dlt.constants import (
-    META_KEY_PIPELINE,
-    META_KEY_RESOURCE_NAME,
-    META_KEY_SOURCE,
-    META_KEY_TRANSLATOR,
-)
 from dagster_dlt.errors import DagsterDltError, DltSelectionError
+from dagster_dlt.spec_facts import SpecFacts
 from dagster_dlt.translator import DagsterDltTranslator, DltResourceTranslatorData
 
 __all__ = ["AnyContext", "StepSelection", "op_context"]
@@ -53,9 +47,9 @@ class StepSelection:
     ) -> "StepSelection":
         """Fill what the caller left out from the specs, and map selected keys to resources."""
         assets_def = context.assets_def if context.has_assets_def else None
-        carried = _carried_by_specs(assets_def) if assets_def is not None else {}
-        source = source if source is not None else carried.get(META_KEY_SOURCE)
-        pipeline = pipeline if pipeline is not None else carried.get(META_KEY_PIPELINE)
+        carried = SpecFacts.of_assets(assets_def)
+        source = source if source is not None else carried.source
+        pipeline = pipeline if pipeline is not None else carried.pipeline
         if not isinstance(source, DltSource):
             raise DagsterDltError(
                 "DagsterDltResource.run needs a dlt source: pass dlt_source=... (required when "
@@ -70,9 +64,9 @@ class StepSelection:
             source=source,
             pipeline=pipeline,
             names_by_key={},
-            built_by_dlt_assets=bool(carried),
+            built_by_dlt_assets=carried.carried,
             as_asset=assets_def is not None,
-        )._with_names(context, assets_def, translator or carried.get(META_KEY_TRANSLATOR))
+        )._with_names(context, assets_def, translator or carried.translator)
 
     def _with_names(
         self,
@@ -125,29 +119,15 @@ def _check(names_by_key: Mapping[AssetKey, str], source: DltSource, context: Any
         )
 
 
-def _carried_by_specs(assets_def: AssetsDefinition) -> Mapping[str, Any]:
-    for metadata in assets_def.metadata_by_key.values():
-        if META_KEY_SOURCE in metadata:
-            return metadata
-    return {}
-
-
 def _carried_translator(assets_def: Optional[AssetsDefinition]) -> Any:
-    return _carried_by_specs(assets_def).get(META_KEY_TRANSLATOR) if assets_def else None
+    return SpecFacts.of_assets(assets_def).translator
 
 
 def _names_by_key(assets_def: AssetsDefinition) -> dict[AssetKey, str]:
-    names = {}
-    for key, metadata in assets_def.metadata_by_key.items():
-        value = metadata.get(META_KEY_RESOURCE_NAME)
-        # Dagster normalizes string metadata to TextMetadataValue.
-        value = value.value if isinstance(value, TextMetadataValue) else value
-        if isinstance(value, str):
-            names[key] = value
-    return names
+    return SpecFacts.resource_names(assets_def)
 
 
 def definition_source(context: OpExecutionContext) -> Any:
     """The dlt source given to ``@dlt_assets`` for the step's assets, or ``None``."""
     assets_def = context.assets_def if context.has_assets_def else None
-    return _carried_by_specs(assets_def).get(META_KEY_SOURCE) if assets_def else None
+    return SpecFacts.of_assets(assets_def).source
