@@ -60,5 +60,14 @@ def saveable(data: Any) -> Saveable:
             "frame.to_dict('records')."
         )
     if table.num_rows == 0 and table.num_columns > 0:
+        import pyarrow
+
+        # An empty object column (pandas before 3 keeps strings so) has Arrow type null, which
+        # dlt drops: it becomes a string column, the type such a column almost always holds.
+        fields = [
+            field.with_type(pyarrow.string()) if pyarrow.types.is_null(field.type) else field
+            for field in table.schema
+        ]
+        table = table.cast(pyarrow.schema(fields))
         return Saveable([], table.replace_schema_metadata(None))
     return Saveable(table.to_pylist())
