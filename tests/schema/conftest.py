@@ -1,0 +1,1 @@
+"""Markers of tests/schema/: every module here runs on the package's own dependencies."""
