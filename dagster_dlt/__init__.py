@@ -59,6 +59,7 @@ from dagster_dlt.errors import (
 from dagster_dlt.resource import DagsterDltResource
 from dagster_dlt.run.config import DltRunConfig
 from dagster_dlt.run.dlt_run import DltRun
+from dagster_dlt.schema.dbt_sources import dbt_sources, write_dbt_sources
 from dagster_dlt.translator import DagsterDltTranslator, DltResourceTranslatorData
 from dagster_dlt.version import __version__
 
@@ -100,6 +101,7 @@ __all__ = [
     "contract_check_result",
     "contract_check_spec",
     "contract_violation",
+    "dbt_sources",
     "dlt_assets",
     "observe_files",
     "on_new_data",
@@ -108,4 +110,5 @@ __all__ = [
     "schema_drift_check_result",
     "schema_drift_check_spec",
     "single_writer_lock",
+    "write_dbt_sources",
 ]
