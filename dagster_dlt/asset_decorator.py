@@ -8,7 +8,6 @@ from collections.abc import Set as AbstractSet
 from typing import Any, Optional, Union
 
 from dagster import (
-    AssetKey,
     AssetsDefinition,
     AssetSpec,
     BackfillPolicy,
@@ -29,12 +28,11 @@ from dagster_dlt._seams.internals import resource_steps
 from dagster_dlt.checks import dlt_check_specs, has_schema_contract
 from dagster_dlt.errors import DltSourceExhaustedError
 from dagster_dlt.run.config import config_schema
+from dagster_dlt.schema.stored import DltSchemaArg, NestedTables
 from dagster_dlt.spec_facts import SpecFacts
+from dagster_dlt.specs import build_specs
 from dagster_dlt.translator import (
     DagsterDltTranslator,
-    DltResourceTranslatorData,
-    default_asset_spec,
-    uses_defaults,
 )
 
 __all__ = ["build_dlt_asset_specs", "dlt_assets"]
@@ -44,6 +42,9 @@ def build_dlt_asset_specs(
     dlt_source: Union[DltSource, DltResource],
     dlt_pipeline: Pipeline,
     dagster_dlt_translator: Optional[DagsterDltTranslator] = None,
+    *,
+    dlt_schema: DltSchemaArg = None,
+    nested_tables: NestedTables = "metadata",
 ) -> Sequence[AssetSpec]:
     """The asset specs of a dlt source's selected resources, one per resource.
 
@@ -56,9 +57,19 @@ def build_dlt_asset_specs(
             single dlt resource, which runs as a source named after it.
         dlt_pipeline: the dlt pipeline that loads it.
         dagster_dlt_translator: customises keys, deps, groups and the rest of each spec.
+        dlt_schema: build the specs from a dlt schema, read with no network and no query: a
+            ``dlt.Schema``, the path of a schema file dlt exported, or ``"pipeline"`` (the schema
+            the pipeline's last run stored in its working directory). Each spec then carries its
+            table's column schema, write disposition, keys, contract, table format, destination
+            type and dataset (``docs/schema-backed-definitions.md``).
+        nested_tables: ``"metadata"`` (the default): nested tables appear in their parent's
+            materialization metadata. ``"assets"``: each nested table the schema knows becomes
+            an asset, keyed like its parent with the nested table's name and depending on it;
+            without ``dlt_schema`` the pipeline's stored schema is read.
 
     Returns:
-        One ``AssetSpec`` per selected resource, in the source's order.
+        One ``AssetSpec`` per selected resource, in the source's order (each followed by its
+        nested tables' specs with ``nested_tables="assets"``).
 
     Example:
         .. code-block:: python
@@ -69,75 +80,9 @@ def build_dlt_asset_specs(
     dlt_source = as_source(dlt_source)
     _check_inputs(dlt_source, dlt_pipeline, dagster_dlt_translator)
     with paused_gc():
-        return _build_specs(dlt_source, dlt_pipeline, dagster_dlt_translator)
-
-
-def _build_specs(
-    dlt_source: DltSource,
-    dlt_pipeline: Pipeline,
-    dagster_dlt_translator: Optional[DagsterDltTranslator],
-) -> list[AssetSpec]:
-    translator = dagster_dlt_translator or DagsterDltTranslator()
-    carried = SpecFacts(source=dlt_source, pipeline=dlt_pipeline, translator=translator)
-    # Building each spec once instead of building and then merging halves the cost for large
-    # sources when the translator changes nothing.
-    defaults = uses_defaults(translator)
-    specs = []
-    resources_by_key: dict[AssetKey, str] = {}
-    for resource in dlt_source.selected_resources.values():
-        data = DltResourceTranslatorData(resource=resource, pipeline=dlt_pipeline)
-        if defaults:
-            spec = default_asset_spec(data, carried.metadata(resource.name))
-            _check_unique(spec.key, resource.name, resources_by_key, dlt_source, translator)
-            specs.append(spec)
-            continue
-        spec = translator.get_asset_spec(data)
-        if not isinstance(spec, AssetSpec):
-            raise DagsterInvalidDefinitionError(
-                f"{type(translator).__name__}.get_asset_spec returned {type(spec).__name__} for dlt "
-                f"resource '{resource.name}'; it must return a dagster.AssetSpec."
-            )
-        _check_unique(spec.key, resource.name, resources_by_key, dlt_source, translator)
-        _check_names(spec, resource, translator)
-        resources_by_key[spec.key] = resource.name
-        specs.append(spec.merge_attributes(metadata=carried.metadata(resource.name)))
-    return specs
-
-
-def _check_unique(
-    key: AssetKey,
-    resource_name: str,
-    resources_by_key: dict[AssetKey, str],
-    source: DltSource,
-    translator: DagsterDltTranslator,
-) -> None:
-    """Name both resources when two map to one key, before Dagster's duplicate errors would."""
-    other = resources_by_key.setdefault(key, resource_name)
-    if other == resource_name:
-        return
-    raise DagsterInvalidDefinitionError(
-        f"dlt resources '{other}' and '{resource_name}' of source '{source.name}' both map to "
-        f"asset key {key.to_user_string()} (keys keep only letters, digits and _; other "
-        "characters become _). Give each resource its own key: override get_asset_spec in a "
-        f"subclass of {type(translator).__name__}, or rename one of the resources "
-        "(dlt.resource(..., name=...))."
-    )
-
-
-_VALID_NAME = re.compile(r"^[A-Za-z0-9_]+$")
-
-
-def _check_names(spec: AssetSpec, resource: Any, translator: DagsterDltTranslator) -> None:
-    """Name the resource and the translator when a key would fail the whole code location."""
-    for key, role in [(spec.key, "key"), *((dep.asset_key, "upstream key") for dep in spec.deps)]:
-        # Dagster names the op's outputs and inputs after the keys: each must be a valid name.
-        if not _VALID_NAME.match(key.to_python_identifier()):
-            raise DagsterInvalidDefinitionError(
-                f"{type(translator).__name__}.get_asset_spec gave dlt resource '{resource.name}' "
-                f"the {role} {key.to_user_string()!r}, which is not a valid Dagster name (letters, "
-                "digits and _ only). Use dagster_dlt.translator.dagster_name(...) on names taken "
-                "from dlt, or choose another key."
-            )
+        return build_specs(
+            dlt_source, dlt_pipeline, dagster_dlt_translator, dlt_schema, nested_tables
+        )
 
 
 def dlt_assets(
@@ -154,6 +99,8 @@ def dlt_assets(
     pool: Optional[str] = None,
     schema_drift_check: bool = False,
     contract_check: bool = False,
+    dlt_schema: DltSchemaArg = None,
+    nested_tables: NestedTables = "metadata",
 ) -> Callable[[Callable[..., Any]], AssetsDefinition]:
     """Make a multi-asset with one asset per selected resource of a dlt source.
 
@@ -182,6 +129,10 @@ def dlt_assets(
         contract_check: give assets whose resource has a schema contract a
             ``dlt_schema_contract`` check that fails naming each violation. Off by default, for
             the same reason.
+        dlt_schema: build the specs from a dlt schema (see ``build_dlt_asset_specs``): every
+            spec carries its table's columns and hints before the first run.
+        nested_tables: ``"assets"`` makes each nested table an asset; a run of a resource
+            materializes its selected nested tables with it (see ``build_dlt_asset_specs``).
 
     Example:
         .. code-block:: python
@@ -204,7 +155,9 @@ def dlt_assets(
     """
     translator = dagster_dlt_translator or DagsterDltTranslator()
     dlt_source = as_source(dlt_source)
-    specs = build_dlt_asset_specs(dlt_source, dlt_pipeline, translator)
+    specs = build_dlt_asset_specs(
+        dlt_source, dlt_pipeline, translator, dlt_schema=dlt_schema, nested_tables=nested_tables
+    )
     if not specs:
         raise DagsterInvalidDefinitionError(_no_resources_message(dlt_source))
     if group_name and any(spec.group_name for spec in specs):
@@ -321,7 +274,12 @@ def _check_specs(
     specs: Sequence[AssetSpec], source: DltSource, schema_drift_check: bool, contract_check: bool
 ) -> list[Any]:
     resources = source.selected_resources
-    names = {spec.key: _resource_name(spec) for spec in specs}
+    # Checks belong to the resources' own tables: a nested table's changes show in its root's.
+    names = {
+        spec.key: _resource_name(spec)
+        for spec in specs
+        if SpecFacts.of(spec.metadata).nested_table is None
+    }
     return dlt_check_specs(
         list(names),
         contract_keys={

@@ -91,6 +91,7 @@ class DagsterDltResource(ConfigurableResource):
             source=selection.source,
             pipeline=selection.pipeline,
             names_by_key=selection.names_by_key,
+            nested=selection.nested,
             as_asset=selection.as_asset,
             run_arguments=arguments,
             lock_timeout=self.lock_timeout_seconds,

@@ -15,6 +15,8 @@ from dlt.extract.source import DltSource
 from dlt.pipeline.pipeline import Pipeline
 
 from dagster_dlt.constants import (
+    META_KEY_NESTED_AS_ASSETS,
+    META_KEY_NESTED_TABLE,
     META_KEY_PIPELINE,
     META_KEY_RESOURCE_NAME,
     META_KEY_SOURCE,
@@ -33,6 +35,9 @@ class SpecFacts:
         pipeline: the dlt pipeline that loads it.
         translator: the translator the specs were built with.
         resource_name: the dlt resource behind this asset.
+        nested_table: the nested table this asset stands for (``nested_tables="assets"``);
+            ``None`` for a resource's own table.
+        nested_as_assets: whether the multi-asset makes assets of nested tables.
 
     Example:
         .. code-block:: python
@@ -46,19 +51,21 @@ class SpecFacts:
     pipeline: Any = None
     translator: Any = None
     resource_name: Optional[str] = None
+    nested_table: Optional[str] = None
+    nested_as_assets: bool = False
 
     @classmethod
     def of(cls, metadata: Optional[Mapping[str, Any]]) -> "SpecFacts":
         """The facts in a spec's (or an asset's) metadata."""
         metadata = metadata or {}
-        name = metadata.get(META_KEY_RESOURCE_NAME)
-        # Dagster turns string metadata into TextMetadataValue.
-        name = name.value if isinstance(name, TextMetadataValue) else name
+        name = _text(metadata.get(META_KEY_RESOURCE_NAME))
         return cls(
             source=metadata.get(META_KEY_SOURCE),
             pipeline=metadata.get(META_KEY_PIPELINE),
             translator=metadata.get(META_KEY_TRANSLATOR),
-            resource_name=name if isinstance(name, str) else None,
+            resource_name=name,
+            nested_table=_text(metadata.get(META_KEY_NESTED_TABLE)),
+            nested_as_assets=_flag(metadata.get(META_KEY_NESTED_AS_ASSETS)),
         )
 
     @classmethod
@@ -67,7 +74,12 @@ class SpecFacts:
         for metadata in assets_def.metadata_by_key.values() if assets_def is not None else ():
             if META_KEY_SOURCE in metadata:
                 facts = cls.of(metadata)
-                return cls(facts.source, facts.pipeline, facts.translator)
+                return cls(
+                    facts.source,
+                    facts.pipeline,
+                    facts.translator,
+                    nested_as_assets=facts.nested_as_assets,
+                )
         return cls()
 
     @staticmethod
@@ -79,6 +91,16 @@ class SpecFacts:
             if name is not None:
                 names[key] = name
         return names
+
+    @staticmethod
+    def nested_tables(assets_def: AssetsDefinition) -> dict[Any, str]:
+        """Asset key -> nested table, for the keys of a multi-asset that stand for one."""
+        tables = {}
+        for key, metadata in assets_def.metadata_by_key.items():
+            table = SpecFacts.of(metadata).nested_table
+            if table is not None:
+                tables[key] = table
+        return tables
 
     @property
     def carried(self) -> bool:
@@ -95,11 +117,28 @@ class SpecFacts:
         """The dlt schema of the source, if the spec carries a source."""
         return self.source.schema.name if isinstance(self.source, DltSource) else None
 
-    def metadata(self, resource_name: str) -> dict[str, Any]:
-        """The metadata entries a spec of ``resource_name`` carries."""
-        return {
+    def metadata(self, resource_name: str, nested_table: Optional[str] = None) -> dict[str, Any]:
+        """The metadata entries a spec of ``resource_name`` (or of one of its nested tables)
+        carries."""
+        metadata = {
             META_KEY_SOURCE: self.source,
             META_KEY_PIPELINE: self.pipeline,
             META_KEY_TRANSLATOR: self.translator,
             META_KEY_RESOURCE_NAME: resource_name,
         }
+        if self.nested_as_assets:
+            metadata[META_KEY_NESTED_AS_ASSETS] = True
+        if nested_table is not None:
+            metadata[META_KEY_NESTED_TABLE] = nested_table
+        return metadata
+
+
+def _text(value: Any) -> Optional[str]:
+    # Dagster turns string metadata into TextMetadataValue.
+    value = value.value if isinstance(value, TextMetadataValue) else value
+    return value if isinstance(value, str) else None
+
+
+def _flag(value: Any) -> bool:
+    value = getattr(value, "value", value)  # BoolMetadataValue
+    return value is True

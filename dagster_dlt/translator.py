@@ -14,17 +14,25 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from dagster import AssetKey, AssetSpec, AutoMaterializePolicy, AutomationCondition
 from dlt.common.destination import Destination
+from dlt.common.schema import Schema
+from dlt.common.schema.typing import TTableSchema
 from dlt.extract.resource import DltResource
 from dlt.pipeline.pipeline import Pipeline
 
 from dagster_dlt._seams import internals
 from dagster_dlt.constants import STORAGE_KIND, TABLE_NAME
+from dagster_dlt.schema.tables import table_spec_metadata
 
-__all__ = ["DagsterDltTranslator", "DltResourceTranslatorData", "dagster_name"]
+__all__ = [
+    "DagsterDltTranslator",
+    "DltNestedTableTranslatorData",
+    "DltResourceTranslatorData",
+    "dagster_name",
+]
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,9 @@ class DltResourceTranslatorData:
         resource: the dlt resource.
         pipeline: the dlt pipeline that loads it, when known.
         destination: the destination it loads into, when known.
+        dlt_schema: the dlt schema the definitions are built from (``dlt_schema=`` of
+            ``@dlt_assets``), if any.
+        table_schema: the resource's table in that schema (columns, hints), when it has one.
 
     Example:
         .. code-block:: python
@@ -50,11 +61,47 @@ class DltResourceTranslatorData:
     resource: DltResource
     pipeline: Optional[Pipeline] = None
     destination: Optional[Destination] = None
+    dlt_schema: Optional[Schema] = None
+    table_schema: Optional[TTableSchema] = None
 
     def __post_init__(self) -> None:
         if self.destination is None and self.pipeline is not None:
             # Frozen: the one place the default is filled in.
             object.__setattr__(self, "destination", self.pipeline.destination)
+
+
+@dataclass(frozen=True)
+class DltNestedTableTranslatorData:
+    """What the translator sees of one nested table (``nested_tables="assets"``).
+
+    Attributes:
+        resource: the dlt resource whose rows the table's rows are nested in.
+        table_schema: the nested table in the dlt schema (its ``parent`` names the parent table).
+        dlt_schema: the dlt schema holding it.
+        parent_spec: the spec of the parent table's asset, as the translator made it.
+        pipeline: the dlt pipeline, when known.
+        destination: the destination, when known.
+
+    Example:
+        .. code-block:: python
+
+            class NestedInRaw(DagsterDltTranslator):
+                def get_nested_table_spec(self, data: DltNestedTableTranslatorData):
+                    spec = super().get_nested_table_spec(data)
+                    return spec.replace_attributes(group_name="nested")
+    """
+
+    resource: DltResource
+    table_schema: TTableSchema
+    dlt_schema: Schema
+    parent_spec: AssetSpec
+    pipeline: Optional[Pipeline] = None
+    destination: Optional[Destination] = None
+
+    @property
+    def table_name(self) -> str:
+        """The nested table's name (``posts__tags``)."""
+        return self.table_schema["name"]
 
 
 _INVALID_NAME_CHARS = re.compile(r"[^A-Za-z0-9_]")
@@ -107,9 +154,64 @@ def default_asset_spec(
         key=default_asset_key(resource),
         deps=default_deps(resource),
         description=default_description(resource),
-        metadata={**default_metadata(resource, destination), **(extra_metadata or {})},
+        metadata={
+            **default_metadata(resource, destination),
+            **schema_metadata(data),
+            **(extra_metadata or {}),
+        },
         kinds=default_kinds(destination),
     )
+
+
+def schema_metadata(data: Union[DltResourceTranslatorData, DltNestedTableTranslatorData]) -> dict:
+    """What the dlt schema says of the table, when the definitions are built from one."""
+    if data.dlt_schema is None or data.table_schema is None:
+        return {}
+    destination = data.destination
+    return table_spec_metadata(
+        data.dlt_schema,
+        data.table_schema,
+        destination_type=destination.destination_type if destination is not None else None,
+        dataset_name=data.pipeline.dataset_name if data.pipeline is not None else None,
+    )
+
+
+def nested_asset_key(parent_key: AssetKey, parent_table: str, table: str) -> AssetKey:
+    """A nested table's key: its parent's, with the nested table's name in place of the parent
+    table's (``["raw", "posts"]`` -> ``["raw", "posts__tags"]``, ``dlt_blog_posts`` ->
+    ``dlt_blog_posts__tags``)."""
+    *prefix, last = parent_key.path
+    suffix = dagster_name(table[len(parent_table) :] if table.startswith(parent_table) else table)
+    if not suffix.startswith("_"):
+        suffix = f"__{suffix}"
+    return AssetKey([*prefix, f"{last}{suffix}"])
+
+
+def default_nested_table_spec(data: DltNestedTableTranslatorData) -> AssetSpec:
+    """A nested table's spec: keyed like its parent, depending on it, in the parent's group,
+    with the parent's owners, tags and kinds."""
+    parent = data.parent_spec
+    table = data.table_schema
+    parent_table = table.get("parent") or ""
+    return AssetSpec(
+        key=nested_asset_key(parent.key, parent_table, table["name"]),
+        deps=[parent.key],
+        description=table.get("description")
+        or f"Nested table {table['name']} of dlt table {parent_table}.",
+        metadata={
+            **{k: v for k, v in parent.metadata.items() if k in _INHERITED_METADATA},
+            **schema_metadata(data),
+        },
+        group_name=parent.group_name,
+        owners=parent.owners,
+        tags=parent.tags,
+        kinds=parent.kinds,
+        partitions_def=parent.partitions_def,
+    )
+
+
+# What a nested table shares with its parent's spec: where it is stored.
+_INHERITED_METADATA = (STORAGE_KIND,)
 
 
 def uses_defaults(translator: "DagsterDltTranslator") -> bool:
@@ -289,6 +391,19 @@ class DagsterDltTranslator(LegacyTranslatorGetters):
             The ``AssetSpec`` Dagster uses for that resource.
         """
         return self._apply_legacy_overrides(default_asset_spec(data), data)
+
+    def get_nested_table_spec(self, data: DltNestedTableTranslatorData) -> AssetSpec:
+        """The asset spec of one nested table, with ``nested_tables="assets"``.
+
+        Args:
+            data: the nested table, its resource, and the spec of its parent table's asset.
+
+        Returns:
+            By default: the parent's key with the nested table's name in place of the parent
+            table's (``["raw", "posts__tags"]`` for ``["raw", "posts"]``), one dep on the parent,
+            the parent's group, owners, tags and kinds, and the table's column schema and hints.
+        """
+        return default_nested_table_spec(data)
 
     def _default_spec(self, resource: DltResource, destination: Optional[Destination]) -> AssetSpec:
         return default_asset_spec(

@@ -106,6 +106,9 @@ class DltDatasetInputManager(ConfigurableIOManager):
             )
         table = roots[0]
         wanted = _text((context.definition_metadata or {}).get(INPUT_TABLE_KEY))
+        if wanted is None and facts.nested_table is not None:
+            # The asset of a nested table (nested_tables="assets") reads that table.
+            wanted = facts.nested_table
         if wanted is None or wanted == table:
             return dataset.table(table)
         if wanted in roots:  # a resource whose table name is computed per item writes several

@@ -29,7 +29,6 @@ from dagster import (
 )
 from dlt.common.configuration.exceptions import ConfigurationException
 from dlt.common.pipeline import LoadInfo
-from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.pipeline import Pipeline
@@ -45,8 +44,10 @@ from dagster_dlt.errors import DltConfigurationError, DltLoadJobsFailedError
 from dagster_dlt.redaction import RedactingLogger, SecretRedactor, redacting
 from dagster_dlt.redaction.trace import TraceRedactingCollector, redact_package_exceptions
 from dagster_dlt.run.config_errors import configuration_problem, describe_config_problem
+from dagster_dlt.run.data_versions import data_versions
 from dagster_dlt.run.dlt_logs import forward_dlt_logs
 from dagster_dlt.run.metadata import RunFacts
+from dagster_dlt.run.nested import nested_asset_metadata
 from dagster_dlt.run.partitions import (
     PartitionFacts,
     outside_a_window,
@@ -55,6 +56,7 @@ from dagster_dlt.run.partitions import (
     window_cursors,
 )
 from dagster_dlt.run.progress import DEFAULT_PROGRESS_INTERVAL, collector_for_run
+from dagster_dlt.run.selection import NestedAssets
 
 __all__ = ["DltEventType", "DltRun"]
 
@@ -99,6 +101,7 @@ class DltRun:
         pipeline: Pipeline,
         names_by_key: Mapping[AssetKey, str],
         as_asset: bool,
+        nested: Optional[NestedAssets] = None,
         run_arguments: Mapping[str, Any],
         lock_timeout: float,
         progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
@@ -109,6 +112,8 @@ class DltRun:
         """The run's partition, read from the context once."""
         self.pipeline = pipeline
         self.names_by_key = dict(names_by_key)
+        self.nested = nested or NestedAssets()
+        """The selected keys that stand for nested tables, and what else the run loads."""
         self.as_asset = as_asset
         self.run_arguments = dict(run_arguments)
         self.lock_timeout = lock_timeout
@@ -116,7 +121,7 @@ class DltRun:
         self.redactor = SecretRedactor()
         self.log: Any = context.log
         # A clone: the source the user passed stays intact.
-        self.source: DltSource = source.with_resources(*self.names_by_key.values())
+        self.source: DltSource = source.with_resources(*dict.fromkeys(self.names_by_key.values()))
         self.run_pipeline: Optional[Pipeline] = None
         self.destination: Optional[DestinationFacts] = None
         self.load_info: Optional[LoadInfo] = None
@@ -146,7 +151,7 @@ class DltRun:
         """What this run loads: a re-run of the same work resumes a dead run's unfinished load."""
         work = {
             "pipeline": self.pipeline.pipeline_name,
-            "resources": sorted(self.names_by_key.values()),
+            "resources": sorted(set(self.names_by_key.values())),
             "partition": self.partition.work,
             "arguments": {k: repr(v) for k, v in sorted(self.run_arguments.items())},
         }
@@ -250,15 +255,28 @@ class DltRun:
         self.facts = facts
         resources = self.source.selected_resources
         partition = self.partition.key
+        nested = self.nested.table_by_key
         for key, name in self.names_by_key.items():
-            self.tables_by_key[key] = facts.tables_written(resources[name])
+            self.tables_by_key[key] = facts.tables_written(resources[name], nested.get(key))
         if self.as_asset:
-            self.data_versions = self._data_versions(facts)
+            self.data_versions = data_versions(
+                facts,
+                self.run_pipeline,
+                self.holding_destination,
+                self.context,
+                names_by_key=self.names_by_key,
+                tables_by_key=self.tables_by_key,
+                nested_by_key=self.nested.table_by_key,
+                resources=resources,
+                row_counts=self.row_counts,
+            )
         for key, name in self.names_by_key.items():
-            metadata = facts.metadata_for(resources[name])
+            metadata = facts.metadata_for(resources[name], nested.get(key))
             if metadata is None:
                 continue
-            metadata = self.redactor.redact_value(metadata)
+            metadata = self.redactor.redact_value(
+                {**metadata, **nested_asset_metadata(self.nested, facts, resources[name], key)}
+            )
             if self.as_asset:
                 version = self.data_versions.get(key)
                 yield MaterializeResult(
@@ -355,49 +373,6 @@ class DltRun:
             failure=failure,
         )
 
-    def _data_versions(self, facts: RunFacts) -> dict[AssetKey, str]:
-        """Each asset's data version, from what its tables hold (see ``RunFacts.data_version``).
-
-        One short connection, under the destination's lock, asks each table for its newest load
-        id (nested tables, which have none, for their row count). Without SQL (custom sinks) an
-        asset that loaded nothing keeps the version of its previous materialization.
-        """
-        resources = self.source.selected_resources
-        tables = {t for key in self.names_by_key for t in self.tables_by_key.get(key, [])}
-        latest = self._latest_load_ids(facts, tables)
-        versions = {}
-        for key, name in self.names_by_key.items():
-            if latest is not None:
-                versions[key] = facts.data_version(resources[name], latest)
-                continue
-            rows = sum(self.row_counts.get(t, 0) for t in self.tables_by_key.get(key, []))
-            previous = None if rows else _previous_data_version(self.context, key)
-            loads = facts.base.get(k.LOAD_IDS) or []
-            versions[key] = previous or facts.data_version(
-                resources[name], {t: loads[-1] if loads else None for t in tables}
-            )
-        return versions
-
-    def _latest_load_ids(self, facts: RunFacts, tables: set[str]) -> Optional[dict[str, Any]]:
-        pipeline = self.run_pipeline
-        if pipeline is None or not tables:
-            return {} if pipeline is not None else None
-        try:
-            latest: dict[str, Any] = {}
-            with self.holding_destination(), pipeline.sql_client() as client:
-                for table in sorted(tables):
-                    columns = (facts._table(table) or {}).get("columns", {})
-                    what = "MAX(_dlt_load_id)" if "_dlt_load_id" in columns else "COUNT(*)"
-                    qualified = client.make_qualified_table_name(table)
-                    try:
-                        rows = client.execute_sql(f"SELECT {what} FROM {qualified}")
-                        latest[table] = rows[0][0] if rows else None
-                    except DatabaseUndefinedRelation:
-                        latest[table] = None  # never created: the resource never yielded a row
-            return latest
-        except Exception:
-            return None
-
     def _raise_if_configuration(self, failure: Exception, pipeline: Pipeline) -> None:
         problem = configuration_problem(failure)
         if problem is not None:
@@ -419,15 +394,6 @@ def _state(pipeline: Pipeline) -> Optional[Mapping[str, Any]]:
         return pipeline.state
     except Exception:
         return None
-
-
-def _previous_data_version(context: OpExecutionContext, key: AssetKey) -> Optional[str]:
-    try:
-        event = context.instance.get_latest_materialization_event(key)
-    except Exception:
-        return None
-    materialization = event.asset_materialization if event else None
-    return materialization.tags.get(k.DATA_VERSION_TAG) if materialization else None
 
 
 def _has_pending(pipeline: Pipeline) -> bool:

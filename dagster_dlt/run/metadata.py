@@ -12,12 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from dagster import (
-    MetadataValue,
-    TableColumn,
-    TableColumnConstraints,
-    TableSchema,
-)
+from dagster import MetadataValue
 from dlt.common.pipeline import LoadInfo
 from dlt.common.schema import Schema
 from dlt.common.schema.typing import TTableSchema
@@ -27,58 +22,9 @@ from dlt.pipeline.pipeline import Pipeline
 
 import dagster_dlt.constants as k
 from dagster_dlt.durability.destinations import DestinationFacts
+from dagster_dlt.schema.columns import table_schema_of
 
-# Column hints that are flags worth showing as constraints ("primary_key", "merge_key", ...).
-_CONSTRAINT_HINTS = (
-    "primary_key",
-    "merge_key",
-    "row_key",
-    "parent_key",
-    "root_key",
-    "partition",
-    "cluster",
-    "sort",
-    "unique",
-    "dedup_sort",
-    "incremental",
-)
 _PENDING_STATES = ("new_jobs", "started_jobs")
-
-
-def table_schema_of(table: Optional[TTableSchema]) -> TableSchema:
-    """A Dagster ``TableSchema`` from a dlt table schema; never mutates the dlt schema."""
-    if not table:
-        return TableSchema(columns=[])
-    columns = []
-    for column in table.get("columns", {}).values():
-        other = [hint for hint in _CONSTRAINT_HINTS if hint != "unique" and column.get(hint)]
-        columns.append(
-            TableColumn(
-                name=column["name"],
-                type=column.get("data_type") or "unknown",
-                description=column.get("description"),
-                constraints=TableColumnConstraints(
-                    nullable=column.get("nullable", True),
-                    unique=bool(column.get("unique", False)),
-                    other=other,
-                ),
-                tags=_type_hints(column),
-            )
-        )
-    return TableSchema(columns=columns)
-
-
-# dlt's type hints beyond the data type: a decimal's precision and scale, a timestamp's precision
-# and time zone. They go in each column's tags, as strings (Dagster's tags are strings).
-_TYPE_HINTS = ("precision", "scale", "timezone")
-
-
-def _type_hints(column: Mapping[str, Any]) -> dict[str, str]:
-    return {
-        hint: str(column[hint]).lower() if isinstance(column[hint], bool) else str(column[hint])
-        for hint in _TYPE_HINTS
-        if column.get(hint) is not None
-    }
 
 
 @dataclass
@@ -177,14 +123,21 @@ class RunFacts:
     def normalize(self, name: str) -> str:
         return self.schema.naming.normalize_table_identifier(name) if self.schema else name
 
-    def tables_written(self, resource: DltResource) -> list[str]:
-        """Every table ``resource`` wrote or would write: its root tables and their nested ones."""
-        return self._all_tables(self.tables_of(resource))
+    def tables_written(self, resource: DltResource, nested: Optional[str] = None) -> list[str]:
+        """Every table ``resource`` wrote or would write: its root tables and their nested ones;
+        with ``nested``, that nested table and the tables nested in it."""
+        return self._all_tables(self._roots(resource, nested))
 
-    def metadata_for(self, resource: DltResource) -> Optional[dict[str, Any]]:
-        """The materialization metadata of one resource's asset, or ``None`` when any of its
-        tables (nested ones included) has a failed or pending job: that asset did not load."""
-        roots = self.tables_of(resource)
+    def _roots(self, resource: DltResource, nested: Optional[str]) -> list[str]:
+        return [nested] if nested is not None else self.tables_of(resource)
+
+    def metadata_for(
+        self, resource: DltResource, nested: Optional[str] = None
+    ) -> Optional[dict[str, Any]]:
+        """The materialization metadata of one resource's asset (or, with ``nested``, of the
+        asset of that nested table), or ``None`` when any of its tables (nested ones included)
+        has a failed or pending job: that asset did not load."""
+        roots = self._roots(resource, nested)
         all_tables = self._all_tables(roots)
         for table in all_tables:
             jobs = self.jobs_by_table.get(table)
@@ -202,20 +155,20 @@ class RunFacts:
             main = roots[0]
             metadata[k.TABLE_NAME] = MetadataValue.text(self.relation(main))
             metadata[k.COLUMN_SCHEMA] = MetadataValue.table_schema(
-                table_schema_of(self._table(main))
+                table_schema_of(self.table(main))
             )
-            disposition = (self._table(main) or {}).get("write_disposition")
+            disposition = (self.table(main) or {}).get("write_disposition")
             if disposition:
                 metadata[k.WRITE_DISPOSITION] = disposition
         if len(roots) > 1:
             metadata[k.TABLES] = [self.relation(t) for t in roots]
-        cursors = self.cursors_of(resource.name)
+        cursors = self.cursors_of(resource.name) if nested is None else None
         if cursors:
             metadata[k.INCREMENTAL_CURSORS] = MetadataValue.json(cursors)
         for table in all_tables:
             if table not in roots:
                 # Nested (child) tables get a schema entry of their own, under their table name.
-                metadata[table] = MetadataValue.table_schema(table_schema_of(self._table(table)))
+                metadata[table] = MetadataValue.table_schema(table_schema_of(self.table(table)))
         return metadata
 
     def relation(self, table: str) -> str:
@@ -251,7 +204,12 @@ class RunFacts:
             cursors.append(cursor)
         return cursors
 
-    def data_version(self, resource: DltResource, latest_load_ids: Mapping[str, Any]) -> str:
+    def data_version(
+        self,
+        resource: DltResource,
+        latest_load_ids: Mapping[str, Any],
+        nested: Optional[str] = None,
+    ) -> str:
         """A version of what the resource's tables hold, the same while nothing changed them.
 
         It hashes, for each of the resource's tables, the newest load id found in it (a load
@@ -259,10 +217,10 @@ class RunFacts:
         change). Nothing of it is kept by dagster-dlt: the destination and the dlt schema hold it,
         so it survives restarts and parallel runs.
         """
-        tables = self.tables_written(resource)
+        tables = self.tables_written(resource, nested)
         parts = []
         for table in tables:
-            schema = self._table(table) or {}
+            schema = self.table(table) or {}
             columns = [
                 [
                     name,
@@ -278,7 +236,8 @@ class RunFacts:
         text = json.dumps(parts, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
-    def _table(self, name: str) -> Optional[TTableSchema]:
+    def table(self, name: str) -> Optional[TTableSchema]:
+        """The table named ``name`` in the schema after the run, if it has one."""
         return self.schema.tables.get(name) if self.schema else None
 
     def _all_tables(self, roots: Sequence[str]) -> list[str]:

@@ -6,7 +6,7 @@ asset keys back to resources by that name, so a subset run loads exactly what wa
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
 from dagster import (
@@ -22,9 +22,49 @@ from dagster_dlt.errors import DagsterDltError, DltSelectionError
 from dagster_dlt.spec_facts import SpecFacts
 from dagster_dlt.translator import DagsterDltTranslator, DltResourceTranslatorData
 
-__all__ = ["AnyContext", "StepSelection", "op_context"]
+__all__ = ["AnyContext", "NestedAssets", "StepSelection", "op_context"]
 
 AnyContext = Union[OpExecutionContext, AssetExecutionContext]
+
+
+@dataclass(frozen=True)
+class NestedAssets:
+    """The nested tables that are assets of their own (``nested_tables="assets"``), for a step.
+
+    Attributes:
+        table_by_key: the selected keys that stand for a nested table, and that table.
+        unselected_by_resource: per resource that runs, the keys of the multi-asset that the run
+            loads without their being selected (dlt loads a resource with all its tables).
+        defined_by_resource: per resource, the nested tables that have an asset.
+        as_assets: whether the multi-asset makes assets of nested tables at all.
+    """
+
+    table_by_key: Mapping[AssetKey, str] = field(default_factory=dict)
+    unselected_by_resource: Mapping[str, tuple[AssetKey, ...]] = field(default_factory=dict)
+    defined_by_resource: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    as_assets: bool = False
+
+    @classmethod
+    def of(cls, assets_def: AssetsDefinition, selected: Mapping[AssetKey, str]) -> "NestedAssets":
+        """What ``assets_def`` defines around the selected keys (key -> resource)."""
+        as_assets = SpecFacts.of_assets(assets_def).nested_as_assets
+        if not as_assets:
+            return cls()
+        tables = SpecFacts.nested_tables(assets_def)
+        running = set(selected.values())
+        unselected: dict[str, list[AssetKey]] = {}
+        defined: dict[str, set[str]] = {}
+        for key, name in SpecFacts.resource_names(assets_def).items():
+            if key in tables:
+                defined.setdefault(name, set()).add(tables[key])
+            if name in running and key not in selected:
+                unselected.setdefault(name, []).append(key)
+        return cls(
+            table_by_key={key: tables[key] for key in selected if key in tables},
+            unselected_by_resource={name: tuple(keys) for name, keys in unselected.items()},
+            defined_by_resource={name: frozenset(t) for name, t in defined.items()},
+            as_assets=True,
+        )
 
 
 @dataclass(frozen=True)
@@ -36,6 +76,7 @@ class StepSelection:
     names_by_key: Mapping[AssetKey, str]
     built_by_dlt_assets: bool
     as_asset: bool
+    nested: NestedAssets = NestedAssets()
 
     @classmethod
     def resolve(
@@ -85,12 +126,14 @@ class StepSelection:
                 ).key: name
                 for name, resource in self.source.selected_resources.items()
             }
+        nested = NestedAssets()
         if assets_def is not None:
             selected = context.selected_asset_keys
             names = {key: name for key, name in names.items() if key in selected}
+            nested = NestedAssets.of(assets_def, names)
         _check(names, self.source, context)
         return StepSelection(
-            self.source, self.pipeline, names, self.built_by_dlt_assets, self.as_asset
+            self.source, self.pipeline, names, self.built_by_dlt_assets, self.as_asset, nested
         )
 
 
