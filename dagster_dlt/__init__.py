@@ -60,7 +60,11 @@ from dagster_dlt.resource import DagsterDltResource
 from dagster_dlt.run.config import DltRunConfig
 from dagster_dlt.run.dlt_run import DltRun
 from dagster_dlt.schema.dbt_sources import dbt_sources, write_dbt_sources
-from dagster_dlt.translator import DagsterDltTranslator, DltResourceTranslatorData
+from dagster_dlt.translator import (
+    DagsterDltTranslator,
+    DltNestedTableTranslatorData,
+    DltResourceTranslatorData,
+)
 from dagster_dlt.version import __version__
 
 __all__ = [
@@ -84,6 +88,7 @@ __all__ = [
     "DltInputError",
     "DltLoadCollectionComponent",
     "DltLoadJobsFailedError",
+    "DltNestedTableTranslatorData",
     "DltReadOnlyDatasetError",
     "DltRelation",
     "DltResourceTranslatorData",
