@@ -12,10 +12,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Optional, Union
 
+import dlt
 import yaml
 from dlt.common.schema import Schema
 from dlt.common.schema.utils import is_nested_table
 from dlt.pipeline.pipeline import Pipeline
+
+from dagster_dlt._seams import internals
 
 __all__ = ["dbt_sources", "write_dbt_sources"]
 
@@ -57,8 +60,8 @@ def dbt_sources(
     Args:
         dlt_pipeline: the pipeline whose dataset the source declares.
         dlt_schema: the dlt schema to read: a ``dlt.Schema``, or the path of an exported schema
-            file (``.schema.yaml`` or ``.json``). By default the pipeline's default schema, from
-            its working directory (the pipeline must have run or synced there).
+            file (``.schema.yaml`` or ``.json``). By default the pipeline's default schema as
+            its working directory holds it now (the pipeline must have run or synced there).
         source_name: the dbt source's name; the dataset name by default.
         loaded_at_field: the SQL expression for ``loaded_at_field``; by default
             ``_dlt_load_id`` converted to a timestamp in the destination's SQL.
@@ -152,6 +155,9 @@ def _schema_of(pipeline: Pipeline, dlt_schema: SchemaArg) -> Schema:
                 "dlt.pipeline(..., export_schema_path=...) or pass a dlt.Schema."
             )
         return Schema.from_dict(yaml.safe_load(path.read_text()))
+    stored = _stored_default_schema(pipeline)
+    if stored is not None:
+        return stored
     if not pipeline.default_schema_name:
         raise ValueError(
             f"Pipeline '{pipeline.pipeline_name}' has no schema in its working directory "
@@ -159,6 +165,23 @@ def _schema_of(pipeline: Pipeline, dlt_schema: SchemaArg) -> Schema:
             "exported schema file)."
         )
     return pipeline.default_schema
+
+
+def _stored_default_schema(pipeline: Pipeline) -> Optional[Schema]:
+    """The default schema in the pipeline's working directory as it is now.
+
+    A pipeline object made before a run (the one a definitions module holds) does not see the
+    schemas that run stored; attaching reads them. dlt makes the attached pipeline the active
+    one, so the one active before is made active again.
+    """
+    previous = internals.active_pipeline()
+    try:
+        attached = dlt.attach(pipeline.pipeline_name, pipelines_dir=pipeline.pipelines_dir)
+        return attached.default_schema if attached.default_schema_name else None
+    except Exception:
+        return None  # no working directory yet
+    finally:
+        internals.reactivate(previous)
 
 
 def _default_loaded_at(pipeline: Pipeline) -> str:
