@@ -96,10 +96,10 @@ def table_spec_metadata(
     disposition = get_write_disposition(tables, name)
     if disposition:
         metadata[k.SPEC_WRITE_DISPOSITION] = disposition
-    primary_key = get_columns_names_with_prop(table, "primary_key")
+    primary_key = get_columns_names_with_prop(table, "primary_key", include_incomplete=True)
     if primary_key:
         metadata[k.SPEC_PRIMARY_KEY] = primary_key
-    merge_key = get_columns_names_with_prop(table, "merge_key")
+    merge_key = get_columns_names_with_prop(table, "merge_key", include_incomplete=True)
     if merge_key:
         metadata[k.SPEC_MERGE_KEY] = merge_key
     metadata[k.SPEC_SCHEMA_CONTRACT] = MetadataValue.json(

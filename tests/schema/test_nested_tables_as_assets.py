@@ -15,7 +15,7 @@ from dagster import (
     materialize,
 )
 
-from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
+from dagster_dlt import DagsterDltResource, DagsterDltTranslator, DltDatasetInputManager, dlt_assets
 from dagster_dlt.constants import (
     COLUMN_SCHEMA,
     LOADED_ALONG,
@@ -25,7 +25,6 @@ from dagster_dlt.constants import (
     SPEC_PRIMARY_KEY,
     SPEC_WRITE_DISPOSITION,
 )
-from dagster_dlt import DltDatasetInputManager
 from tests.support.dlt_fixtures import count_rows
 
 POSTS = [
@@ -212,9 +211,7 @@ def test_the_translator_can_change_nested_specs(make_pipeline):
             spec = super().get_nested_table_spec(data)
             return spec.replace_attributes(group_name="nested")
 
-    assets = blog_assets(
-        first_run(make_pipeline), dagster_dlt_translator=NestedInTheirOwnGroup()
-    )
+    assets = blog_assets(first_run(make_pipeline), dagster_dlt_translator=NestedInTheirOwnGroup())
 
     groups = {spec.key: spec.group_name for spec in assets.specs}
     assert groups[key("posts__tags")] == "nested"
@@ -238,5 +235,5 @@ def test_without_a_stored_schema_there_are_no_nested_assets_until_a_run(make_pip
 
 
 def test_a_bad_nested_tables_value_says_which_values_exist(make_pipeline):
-    with pytest.raises(Exception, match="nested_tables must be 'metadata'.*or 'assets'"):
+    with pytest.raises(Exception, match=r"nested_tables must be 'metadata'.*or 'assets'"):
         dlt_assets(dlt_source=blog(), dlt_pipeline=make_pipeline(), nested_tables="tables")
