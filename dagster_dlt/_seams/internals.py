@@ -13,8 +13,10 @@ resolved for a function, the functions registered by section and name, the spec 
 from a source function's signature, and a secrets.toml provider's document, for redaction and for
 the component's deferred sources.
 
-One use of Dagster's non-public API lives here too: recognising the handler Dagster attaches to a
-managed Python logger, so that dlt's warnings are not forwarded to the event log twice.
+Uses of Dagster's non-public API live here too: recognising the handler Dagster attaches to a
+managed Python logger, so that dlt's warnings are not forwarded to the event log twice, and
+writing a state-backed component's definitions state after a run (the local state file's path,
+and a new version in the instance's defs state storage), as ``dg utils refresh-defs-state`` does.
 
 This module imports nothing of ``dagster_dlt``: it is a leaf.
 """
@@ -53,6 +55,7 @@ __all__ = [
     "functions_registered_as",
     "is_dagster_log_capture",
     "last_config_of",
+    "local_defs_state_path",
     "normalized_packages",
     "offered_interval",
     "outcome_recorded",
@@ -64,6 +67,7 @@ __all__ = [
     "root_resource_name",
     "signature_spec_of_source",
     "staged_tables",
+    "store_defs_state_version",
     "syncs_state",
     "without_external_scheduler",
 ]
@@ -352,3 +356,31 @@ def staged_tables(pipeline: Pipeline, schema: Any, tables: Iterable[str]) -> set
             if decide(root):
                 staged.add(name)
     return staged
+
+
+def local_defs_state_path(key: str, project_root: Any) -> Any:
+    """The file where ``LOCAL_FILESYSTEM`` definitions state of ``key`` is kept in a project.
+
+    Non-public: ``dagster.components.utils.project_paths.get_local_state_path``, which
+    ``StateBackedComponent`` and ``dg utils refresh-defs-state`` write and read through.
+    """
+    from dagster.components.utils.project_paths import get_local_state_path
+
+    return get_local_state_path(key, project_root)
+
+
+def store_defs_state_version(instance: Any, key: str, path: Any) -> Optional[str]:
+    """Store the state file at ``path`` as a new latest version of ``key`` in the instance's
+    defs state storage; ``None`` when the instance has none.
+
+    Non-public: ``DagsterInstance.defs_state_storage`` and ``DefsStateStorage
+    .upload_state_from_path``, which also makes the upload the latest version.
+    """
+    import uuid
+
+    storage = getattr(instance, "defs_state_storage", None)
+    if storage is None:
+        return None
+    version = str(uuid.uuid4())
+    storage.upload_state_from_path(key, version=version, path=path)
+    return version
