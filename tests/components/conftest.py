@@ -2,4 +2,6 @@
 
 from tests.support.markers import extended_modules
 
-collect_ignore, pytest_collection_modifyitems = extended_modules(__file__, ["test_components_cli"])
+collect_ignore, pytest_collection_modifyitems = extended_modules(
+    __file__, ["test_components_cli", "test_components_state_cli"]
+)

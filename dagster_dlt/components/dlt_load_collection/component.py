@@ -6,172 +6,58 @@ assets (and gives each op the run configuration that every ``@dlt_assets`` has),
 """
 
 import re
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Any, Optional
 
 from dagster import (
     AssetExecutionContext,
     AssetKey,
+    AssetMaterialization,
     AssetSpec,
-    BackfillPolicy,
-    Component,
     ComponentLoadContext,
     Definitions,
-    PartitionsDefinition,
+    MaterializeResult,
     Resolvable,
-    Resolver,
 )
-from dagster.components.resolved.context import ResolutionContext
-from dagster.components.resolved.core_models import (
-    DailyPartitionsDefinitionModel,
-    HourlyPartitionsDefinitionModel,
-    MultiRunBackfillPolicyModel,
-    OpSpec,
-    SingleRunBackfillPolicyModel,
-    StaticPartitionsDefinitionModel,
-    TimeWindowPartitionsDefinitionModel,
-    WeeklyPartitionsDefinitionModel,
-    resolve_backfill_policy,
-    resolve_partitions_def,
+from dagster.components import (
+    DefsStateConfig,
+    DefsStateConfigArgs,
+    ResolvedDefsStateConfig,
+    StateBackedComponent,
 )
+from dagster.components.resolved.core_models import OpSpec
 from dagster.components.scaffold.scaffold import scaffold_with
-from dagster.components.utils.translation import TranslationFn, TranslationFnResolver
-from dlt.extract.resource import DltResource
+from dlt.common.schema import Schema
 from dlt.extract.source import DltSource
-from dlt.pipeline.pipeline import Pipeline
 
 from dagster_dlt.asset_decorator import dlt_assets
 from dagster_dlt.components.dlt_load_collection.deferred import (
     call_for_run,
     call_for_specs,
     is_source_function,
+    source_function_name,
 )
-from dagster_dlt.components.dlt_load_collection.python_paths import import_object, location_of
+from dagster_dlt.components.dlt_load_collection.load_spec import DltLoadSpecModel
 from dagster_dlt.components.dlt_load_collection.scaffolder import DltLoadCollectionScaffolder
+from dagster_dlt.components.dlt_load_collection.state import (
+    REFRESH_COMMAND,
+    LoadState,
+    discover,
+    read_state,
+    stand_in_source,
+    write_state,
+)
+from dagster_dlt.components.dlt_load_collection.state_after_run import (
+    DEFINITIONS_STATE,
+    update_after_run,
+)
 from dagster_dlt.resource import DagsterDltResource
 from dagster_dlt.translator import DagsterDltTranslator, DltResourceTranslatorData
 
 __all__ = ["DltLoadCollectionComponent", "DltLoadSpecModel"]
-
-MetadataAddon = Literal["row_count", "column_metadata"]
-
-
-def _resolve_source(context: ResolutionContext, path: str) -> Any:
-    where = location_of(context)
-    value = import_object(path, where)
-    if isinstance(value, DltSource) or is_source_function(value):
-        return value
-    if isinstance(value, DltResource):
-        hint = (
-            " It is a dlt resource: return it from a @dlt.source function and point 'source:' "
-            "at that function, or at the source it returns."
-        )
-    else:
-        hint = ""
-    raise ValueError(
-        f"{where.describe()}: '{path}' is a {type(value).__name__}, not a dlt source. Point "
-        "'source:' at a dlt source (the result of calling a @dlt.source function) or at the "
-        f"@dlt.source function itself.{hint}"
-    )
-
-
-def _resolve_pipeline(context: ResolutionContext, path: str) -> Pipeline:
-    where = location_of(context)
-    value = import_object(path, where)
-    if isinstance(value, Pipeline):
-        return value
-    raise ValueError(
-        f"{where.describe()}: '{path}' is a {type(value).__name__}, not a dlt pipeline. Point "
-        "'pipeline:' at a pipeline made with dlt.pipeline(pipeline_name=..., "
-        "destination=..., dataset_name=...)."
-    )
-
-
-def _template_vars(data: DltResourceTranslatorData) -> dict[str, Any]:
-    # Dagster adds ``spec``, the spec before translation.
-    return {"resource": data.resource, "pipeline": data.pipeline}
-
-
-@dataclass
-class DltLoadSpecModel(Resolvable):
-    """One dlt load: a source, the pipeline that loads it, and how its assets look and run.
-
-    Attributes:
-        pipeline: the dlt pipeline, as a Python path (``.loads.my_pipeline``; a leading dot is
-            relative to the folder of ``defs.yaml``).
-        source: the dlt source, as a Python path: a called source, or an uncalled
-            ``@dlt.source`` function whose configuration and secrets resolve when a run starts.
-        translation: Dagster's asset attributes (key, key_prefix, group_name, deps, tags, ...),
-            templated with ``resource``, ``pipeline`` and ``spec``.
-        partitions_def: partitions of the load's assets (hourly, daily, weekly, time_window,
-            static).
-        backfill_policy: how backfills run (single_run or multi_run).
-        op: the op's name, tags, pool and backfill policy.
-        include_metadata: ``row_count`` adds each table's total rows to every materialization;
-            ``column_metadata`` is accepted for symmetry with the dbt and sling components: the
-            column schema is always reported.
-        schema_drift_check: give every asset a ``dlt_schema_drift`` check (on by default).
-        contract_check: give assets with a schema contract a ``dlt_schema_contract`` check (on
-            by default).
-    """
-
-    pipeline: Annotated[
-        Pipeline,
-        Resolver(
-            _resolve_pipeline,
-            model_field_type=str,
-            description="Python path of the dlt pipeline, e.g. .loads.my_load_pipeline.",
-        ),
-    ]
-    source: Annotated[
-        Union[DltSource, Callable[..., DltSource]],
-        Resolver(
-            _resolve_source,
-            model_field_type=str,
-            description=(
-                "Python path of the dlt source, or of an uncalled @dlt.source function, e.g. "
-                ".loads.my_load_source."
-            ),
-        ),
-    ]
-    translation: Optional[
-        Annotated[
-            TranslationFn[DltResourceTranslatorData],
-            TranslationFnResolver[DltResourceTranslatorData](_template_vars),
-        ]
-    ] = None
-    partitions_def: Annotated[
-        Optional[PartitionsDefinition],
-        Resolver(
-            resolve_partitions_def,
-            model_field_type=Optional[
-                Union[
-                    HourlyPartitionsDefinitionModel,
-                    DailyPartitionsDefinitionModel,
-                    WeeklyPartitionsDefinitionModel,
-                    TimeWindowPartitionsDefinitionModel,
-                    StaticPartitionsDefinitionModel,
-                ]
-            ],
-            description="Partitions of the load's assets.",
-        ),
-    ] = None
-    backfill_policy: Annotated[
-        Optional[BackfillPolicy],
-        Resolver(
-            resolve_backfill_policy,
-            model_field_type=Optional[
-                Union[SingleRunBackfillPolicyModel, MultiRunBackfillPolicyModel]
-            ],
-            description="How backfills of a partitioned load run.",
-        ),
-    ] = None
-    op: Optional[OpSpec] = None
-    include_metadata: list[MetadataAddon] = field(default_factory=list)
-    schema_drift_check: bool = True
-    contract_check: bool = True
 
 
 @dataclass(frozen=True)
@@ -181,6 +67,7 @@ class _Load:
     spec: DltLoadSpecModel
     source: DltSource
     where: str
+    name: str
 
     def source_for_run(self) -> Optional[DltSource]:
         """A fresh source for an uncalled source function (its secrets resolve now), else None:
@@ -195,7 +82,7 @@ class _Load:
 # dg users see the scaffold options (dg lists them as "(scaffolder param) source" at best).
 @scaffold_with(DltLoadCollectionScaffolder)
 @dataclass
-class DltLoadCollectionComponent(Component, Resolvable):
+class DltLoadCollectionComponent(StateBackedComponent, Resolvable):
     """Expose one or more dlt loads to Dagster as assets, one asset per dlt resource.
 
     Each load becomes one ``@dlt_assets`` multi-asset whose op is named
@@ -231,6 +118,39 @@ class DltLoadCollectionComponent(Component, Resolvable):
     """
 
     loads: Sequence[DltLoadSpecModel]
+    defs_state: Optional[ResolvedDefsStateConfig] = None
+
+    @classmethod
+    def load(cls, attributes: Any, context: ComponentLoadContext) -> "DltLoadCollectionComponent":
+        # Without defs_state the component is a plain one: no state key to mark, nothing for
+        # `dg utils refresh-defs-state` to refresh.
+        if getattr(attributes, "defs_state", None) is None:
+            component = super(StateBackedComponent, cls).load(attributes, context)
+        else:
+            component = super().load(attributes, context)
+        component._file = _defs_file(context)
+        return component
+
+    @property
+    def defs_state_config(self) -> DefsStateConfig:
+        """The state's key (``DltLoadCollectionComponent[<pipeline names>]`` unless set) and
+        where it is kept."""
+        names = sorted({spec.pipeline.pipeline_name for spec in self.loads})
+        key = f"{type(self).__name__}[{','.join(names)}]"
+        # Without defs_state, a management type that `dg utils refresh-defs-state` skips.
+        args = self.defs_state or DefsStateConfigArgs.legacy_code_server_snapshots()
+        return DefsStateConfig.from_args(args, default_key=key)
+
+    def write_state_to_path(self, state_path: Path) -> None:
+        """Run each load's source discovery (calling source functions for real) and store it."""
+        states = {}
+        for index, spec in enumerate(self.loads):
+            where = self._where(index)
+            source = (
+                call_for_run(spec.source, where) if is_source_function(spec.source) else spec.source
+            )
+            states[_load_name(spec, source.name)] = discover(source, spec.pipeline)
+        write_state(states, state_path)
 
     @property
     def dlt_pipeline_resource(self) -> DagsterDltResource:
@@ -288,20 +208,73 @@ class DltLoadCollectionComponent(Component, Resolvable):
         events = dlt_pipeline_resource.run(context=context, dlt_source=load.source_for_run())
         if "row_count" in load.spec.include_metadata:
             events = events.fetch_row_count()
-        yield from events
+        if self.defs_state is None:
+            yield from events
+            return
+        note: Optional[str] = None
+        for event in events:
+            if isinstance(event, (MaterializeResult, AssetMaterialization)):
+                if note is None:  # the run has loaded: its schema is in the pipeline
+                    note = self._state_after_run(context, load, _run_pipeline(events)) or ""
+                if note:
+                    event = event._replace(
+                        metadata={**(event.metadata or {}), DEFINITIONS_STATE: note}
+                    )
+            yield event
+
+    def _state_after_run(
+        self, context: AssetExecutionContext, load: "_Load", pipeline: Any
+    ) -> Optional[str]:
+        states = getattr(self, "_states", None)
+        if states is None:
+            return None
+        note = update_after_run(
+            config=self.defs_state_config,
+            states=states,
+            load_name=load.name,
+            pipeline=pipeline,
+            project_root=getattr(self, "_project_root", None),
+            instance=context.instance,
+        )
+        if note:
+            context.log.warning(note)
+        return note
 
     def build_defs(self, context: ComponentLoadContext) -> Definitions:
-        """One ``@dlt_assets`` per load."""
-        file = _defs_file(context)
+        """One ``@dlt_assets`` per load; with ``defs_state``, from the stored state."""
+        if self.defs_state is None:
+            return self._build(context, None)
+        return super().build_defs(context)
+
+    def build_defs_from_state(
+        self, context: ComponentLoadContext, state_path: Optional[Path]
+    ) -> Definitions:
+        """One ``@dlt_assets`` per load, its specs from the stored dlt schema."""
+        if state_path is None:
+            self._warn_no_state("no definitions state is stored")
+            return self._build(context, None)
+        return self._build(context, read_state(state_path))
+
+    def _build(
+        self, context: ComponentLoadContext, states: Optional[Mapping[str, LoadState]]
+    ) -> Definitions:
+        self._file = getattr(self, "_file", None) or _defs_file(context)
+        self._states = dict(states) if states is not None else None
+        self._project_root = _project_root(context)
         loads: dict[str, _Load] = {}
         assets = []
         for index, spec in enumerate(self.loads):
-            where = f"load {index} of {file}" if file else f"load {index}"
+            where = self._where(index)
+            name = _load_name(spec, _source_name(spec.source))
+            state = states.get(name) if states is not None else None
+            if states is not None and state is None:
+                self._warn_no_state(f"the stored state has no load '{name}' ({where})")
+            schema = state.dlt_schema() if state is not None else None
             source = spec.source
             if is_source_function(source):
-                source = call_for_specs(source, where)
+                # With state, the function is not called until a run: no secrets, no queries.
+                source = stand_in_source(state, schema) if state else self._call(source, where)
             op = spec.op or OpSpec()
-            name = op.name or _op_name(source.name, spec.pipeline.dataset_name)
             if name in loads:
                 raise ValueError(
                     f"{where} and {loads[name].where} both define op '{name}' (source "
@@ -319,12 +292,46 @@ class DltLoadCollectionComponent(Component, Resolvable):
                     f"{where}: both 'backfill_policy' and 'op.backfill_policy' are set. Set the "
                     "backfill policy in one of them."
                 )
-            loads[name] = _Load(spec=spec, source=source, where=where)
-            assets.append(self._define(name, spec, source, op))
+            loads[name] = _Load(spec=spec, source=source, where=where, name=name)
+            assets.append(self._define(name, spec, source, op, schema))
         self._loads = loads
         return Definitions(assets=assets)
 
-    def _define(self, name: str, spec: DltLoadSpecModel, source: DltSource, op: OpSpec) -> Any:
+    def _call(self, function: Any, where: str) -> DltSource:
+        try:
+            return call_for_specs(function, where)
+        except ValueError as error:
+            if self.defs_state is None:
+                raise
+            raise ValueError(
+                f"{error} Or run `{REFRESH_COMMAND}`: with its stored state, the definitions do "
+                "not call the source function at all."
+            ) from None
+
+    def _where(self, index: int) -> str:
+        file = getattr(self, "_file", None)
+        return f"load {index} of {file}" if file else f"load {index}"
+
+    def _warn_no_state(self, reason: str) -> None:
+        config = self.defs_state_config
+        warnings.warn(
+            f"{self._file or type(self).__name__}: {reason} under the key '{config.key}' "
+            f"({config.management_type.value}). Run `{REFRESH_COMMAND}` in the project (for "
+            "LOCAL_FILESYSTEM state, where the image is built) to store each load's dlt schema. "
+            "Until then the definitions load as without defs_state: source functions are "
+            "called (sql_database reflects its database) and specs carry no column schema.",
+            UserWarning,
+            stacklevel=2,
+        )
+
+    def _define(
+        self,
+        name: str,
+        spec: DltLoadSpecModel,
+        source: DltSource,
+        op: OpSpec,
+        schema: Optional[Schema],
+    ) -> Any:
         @dlt_assets(
             dlt_source=source,
             dlt_pipeline=spec.pipeline,
@@ -336,6 +343,8 @@ class DltLoadCollectionComponent(Component, Resolvable):
             pool=op.pool,
             schema_drift_check=spec.schema_drift_check,
             contract_check=spec.contract_check,
+            dlt_schema=schema,
+            nested_tables=spec.nested_tables,
         )
         def _assets(context: AssetExecutionContext):
             yield from self.execute(context, self.dlt_pipeline_resource)
@@ -366,9 +375,30 @@ class _LoadTranslator(DagsterDltTranslator):
         return spec if self._translation is None else self._translation(spec, data)
 
 
+def _source_name(source: Any) -> str:
+    return source_function_name(source) if is_source_function(source) else source.name
+
+
+def _load_name(spec: DltLoadSpecModel, source_name: str) -> str:
+    """The load's op name, which also keys its state."""
+    return (spec.op.name if spec.op else None) or _op_name(source_name, spec.pipeline.dataset_name)
+
+
 def _op_name(source_name: str, dataset_name: Optional[str]) -> str:
     # Dagster names allow letters, digits and underscores only.
     return re.sub(r"[^A-Za-z0-9_]", "_", f"dlt_assets_{source_name}_{dataset_name}")
+
+
+def _run_pipeline(events: Any) -> Any:
+    """The pipeline the run loaded with: its schema is the run's, before it is copied back."""
+    return events.dlt_run.run_pipeline or events.pipeline
+
+
+def _project_root(context: Optional[ComponentLoadContext]) -> Optional[Path]:
+    try:
+        return context.project_root if context is not None else None
+    except Exception:
+        return None  # a component built in Python, outside a project
 
 
 def _defs_file(context: Optional[ComponentLoadContext]) -> Optional[Path]:
