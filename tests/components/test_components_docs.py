@@ -184,6 +184,59 @@ def test_events_load_loads_each_partitions_day():
         assert rows("SELECT id FROM web.page_views ORDER BY id") == [(1,), (2,), (3,)]
 
 
+def test_warehouse_load_reflects_once_and_loads_without_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import asyncio
+    import sqlite3
+
+    from dagster_dlt import DltLoadCollectionComponent
+
+    database = tmp_path / "erp.db"
+    with sqlite3.connect(database) as db:
+        db.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, amount NUMERIC(10, 2))")
+        db.execute("CREATE TABLE suppliers (id INTEGER PRIMARY KEY, name TEXT)")
+        db.execute("INSERT INTO invoices VALUES (1, 9.5)")
+    monkeypatch.setenv("SOURCES__SQL_DATABASE__CREDENTIALS", f"sqlite:///{database}")
+    with create_defs_folder_sandbox() as sandbox:
+        shutil.copytree(EXAMPLES / "warehouse_load", sandbox.defs_folder_path / "warehouse_load")
+        with sandbox.build_component_tree() as tree:  # what `dg utils refresh-defs-state` does
+            for component in tree.get_all_components(of_type=DltLoadCollectionComponent):
+                asyncio.run(component.refresh_state(sandbox.project_root))
+        hidden = database.rename(tmp_path / "away.db")
+        with sandbox.build_all_defs() as defs:
+            assets_def = only_assets_def(defs)
+            invoices = assets_def.specs_by_key[AssetKey(["erp", "invoices"])]
+            columns = invoices.metadata["dagster/column_schema"].schema.columns
+            assert set(assets_def.keys) == {
+                AssetKey(["erp", "invoices"]),
+                AssetKey(["erp", "suppliers"]),
+            }
+            assert [column.name for column in columns] == ["id", "amount"]
+            hidden.rename(database)
+            assert materialize([assets_def]).success
+
+    assert rows("SELECT id FROM erp.invoices") == [(1,)]
+
+
+def test_dbt_sources_export_declares_the_shop_dataset(tmp_path: Path):
+    import yaml
+
+    from dagster_dlt.spec_facts import SpecFacts
+    from docs_snippets.components.dbt_sources_export import export
+
+    with example_defs("shop_load") as defs:
+        assets_def = only_assets_def(defs)
+        assert materialize([assets_def]).success
+        path = export(SpecFacts.of_assets(assets_def).pipeline, tmp_path / "dbt")
+
+    (source,) = yaml.safe_load(path.read_text())["sources"]
+    assert path == tmp_path / "dbt" / "models" / "shop" / "sources.yml"
+    assert source["schema"] == "shop"
+    assert source["freshness"] == {"warn_after": {"count": 1, "period": "day"}}
+    assert {table["name"] for table in source["tables"]} == {"customers", "orders"}
+
+
 def refresh_page() -> bool:
     """Replace each marked block with its file's current text."""
     text = PAGE.read_text()
