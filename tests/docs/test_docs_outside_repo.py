@@ -67,6 +67,7 @@ COVERED = {
     "docs/secrets.md": "test_secrets_page",
     "docs/snowflake.md": "test_snowflake_page",
     "docs/data-access.md": "test_data_access_page",
+    "docs/schema-backed-definitions.md": "test_schema_backed_definitions_page",
 }
 NOT_COVERED = {
     # Another module runs the components page from zero (dg scaffolding in an empty folder).
@@ -461,6 +462,47 @@ def drive_data_access(args: dict) -> dict:
     }
 
 
+def fresh_specs(file: str) -> dict[str, dict[str, Any]]:
+    """Each spec's key, deps and columns, from a fresh import of the file (a new definitions
+    load, as the next process does)."""
+    sys.modules.pop(Path(file).stem, None)
+    defs = load(file).defs
+    found = {}
+    for assets_def in defs.assets or []:
+        for spec in getattr(assets_def, "specs", []):
+            schema = spec.metadata.get("dagster/column_schema")
+            found[spec.key.to_user_string()] = {
+                "deps": sorted(dep.asset_key.to_user_string() for dep in spec.deps),
+                "columns": sorted(c.name for c in schema.value.columns) if schema else [],
+            }
+    return found
+
+
+def drive_schema_backed(args: dict) -> dict:
+    import sqlite3
+
+    with sqlite3.connect("shop.db") as conn:
+        conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+        conn.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER, total REAL)")
+        conn.execute("INSERT INTO customers VALUES (1, 'ada')")
+        conn.execute("INSERT INTO orders VALUES (10, 1, 9.5)")
+    before = fresh_specs("blog_nested.py")
+    first = cli("dagster asset materialize -f blog_nested.py --select dlt_blog_posts")
+    after = fresh_specs("blog_nested.py")
+    everything = cli("dagster asset materialize -f blog_nested.py --select '*'")
+    sql_before = fresh_specs("sql_database_schema_backed.py")
+    sql_run = cli("dagster asset materialize -f sql_database_schema_backed.py --select '*'")
+    return {
+        "before": before,
+        "first": first,
+        "after": after,
+        "everything": everything,
+        "sql_before": sql_before,
+        "sql_run": sql_run,
+        "sql_after": fresh_specs("sql_database_schema_backed.py"),
+    }
+
+
 def drive_secrets(args: dict) -> dict:
     tutorial = materialize_file("dlt_tutorial.py")
     keyed = materialize_file("secrets_envvar.py")
@@ -676,6 +718,7 @@ OFFLINE = {
     "docs/migrating.md": ("migrating", ()),
     "docs/state-aware.md": ("state_aware", ("orders_drop/002.jsonl",)),
     "docs/data-access.md": ("data_access", ()),
+    "docs/schema-backed-definitions.md": ("schema_backed", ()),
 }
 
 
@@ -727,6 +770,34 @@ def test_translator_page(offline_pages: dict):
     # "The assets become example/courses and example/users"
     assert rows_loaded(done["renamed"]) == {"example/courses": 3, "example/users": 2}
     assert "`example/courses` and `example/users`" in page_text(page)
+
+
+def test_schema_backed_definitions_page(offline_pages: dict):
+    page = "docs/schema-backed-definitions.md"
+    assert_on_page(
+        page,
+        "dagster asset materialize -f blog_nested.py --select dlt_blog_posts",
+        "dagster asset materialize -f blog_nested.py --select '*'",
+        "dagster asset materialize -f sql_database_schema_backed.py --select '*'",
+    )
+    _, done = offline_pages[page]
+
+    assert set(done["before"]) == {"dlt_blog_posts", "tag_counts"}
+    posts = done["first"]["dlt_blog_posts"]
+    assert sorted(posts["dagster_dlt/nested_tables_without_assets"]) == [
+        "posts__comments",
+        "posts__tags",
+    ]
+    assert done["after"]["dlt_blog_posts__tags"]["deps"] == ["dlt_blog_posts"]
+    assert "value" in done["after"]["dlt_blog_posts__tags"]["columns"]
+    assert done["everything"]["dlt_blog_posts__tags"]["rows_loaded"] == 3
+    assert "tag_counts" in done["everything"]
+    # Before the first run only the declared hints; after it every column, with no connection.
+    assert done["sql_before"]["dlt_sql_database_orders"]["columns"] == []
+    assert done["sql_run"]["dlt_sql_database_orders"]["rows_loaded"] == 1
+    assert {"id", "customer_id", "total"} <= set(
+        done["sql_after"]["dlt_sql_database_orders"]["columns"]
+    )
 
 
 def test_lineage_page(offline_pages: dict):
