@@ -24,11 +24,13 @@ TABLES = {"customers", "orders", "products"}
 # The code location's definitions, loaded as dg loads them, printed as key -> column names.
 PRINT_COLUMNS = """
 import json
-from dagster import Definitions
+from dagster import DagsterInstance, Definitions
 from cli_project.definitions import defs
 
-loaded = defs() if callable(defs) else defs
-repository = Definitions.merge(loaded).get_repository_def()
+# The instance in DAGSTER_HOME, entered, is where versioned definitions state is read from.
+with DagsterInstance.get():
+    loaded = defs() if callable(defs) else defs
+    repository = Definitions.merge(loaded).get_repository_def()
 print(json.dumps({
     key.to_user_string(): [c.name for c in meta["dagster/column_schema"].schema.columns]
     for key, meta in (
@@ -52,15 +54,10 @@ def shop_db(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.slow
-def test_refresh_then_list_without_the_database_then_launch(
-    project: Path,  # noqa: F811
-    tmp_path: Path,
-    shop_db: Path,
-):
-    folder = project / "cli_project" / "defs" / "shop"
+def state_backed_project(root: Path, tmp_path: Path, shop_db: Path, management_type: str):
+    """The shop database's load, uncalled sql_database with defs_state; dg's environment."""
+    folder = root / "cli_project" / "defs" / "shop"
     folder.mkdir()
-    warehouse = project / "warehouse.duckdb"
     (folder / "loads.py").write_text(
         dedent(
             f"""
@@ -69,7 +66,7 @@ def test_refresh_then_list_without_the_database_then_launch(
 
             shop_pipeline = dlt.pipeline(
                 pipeline_name="cli_state_shop",
-                destination=dlt.destinations.duckdb(r"{warehouse}"),
+                destination=dlt.destinations.duckdb(r"{root / "warehouse.duckdb"}"),
                 dataset_name="shop",
             )
             """
@@ -81,7 +78,7 @@ def test_refresh_then_list_without_the_database_then_launch(
                 "type": "dagster_dlt.DltLoadCollectionComponent",
                 "attributes": {
                     # Every dg command refreshes state first unless told not to (refresh_if_dev).
-                    "defs_state": {"management_type": "LOCAL_FILESYSTEM", "refresh_if_dev": False},
+                    "defs_state": {"management_type": management_type, "refresh_if_dev": False},
                     "loads": [
                         {"source": ".loads.sql_database", "pipeline": ".loads.shop_pipeline"}
                     ],
@@ -91,7 +88,32 @@ def test_refresh_then_list_without_the_database_then_launch(
     )
     env = dg_env(tmp_path, SOURCES__SQL_DATABASE__CREDENTIALS=f"sqlite:///{shop_db}")
     # `dg utils refresh-defs-state` imports the project in its own process.
-    env["PYTHONPATH"] = f"{project}:{env['PYTHONPATH']}"
+    env["PYTHONPATH"] = f"{root}:{env['PYTHONPATH']}"
+    return env
+
+
+def printed_columns(root: Path, env: dict[str, str]) -> dict[str, list[str]]:
+    """Asset key -> column names, from the code location's definitions as dg loads them."""
+    printed = subprocess.run(
+        [sys.executable, "-c", PRINT_COLUMNS],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert printed.returncode == 0, printed.stderr
+    return json.loads(printed.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_refresh_then_list_without_the_database_then_launch(
+    project: Path,  # noqa: F811
+    tmp_path: Path,
+    shop_db: Path,
+):
+    warehouse = project / "warehouse.duckdb"
+    env = state_backed_project(project, tmp_path, shop_db, "LOCAL_FILESYSTEM")
 
     before = dg(project, env, "list", "defs", "--json", check=False)
     assert "dg utils refresh-defs-state" in before.stdout + before.stderr
@@ -102,16 +124,7 @@ def test_refresh_then_list_without_the_database_then_launch(
     listed = json.loads(dg(project, env, "list", "defs", "--json").stdout)
     keys = {asset["asset_key"] for asset in listed["assets"] if asset["is_executable"]}
     assert keys == {f"shop/{table}" for table in TABLES}
-    printed = subprocess.run(
-        [sys.executable, "-c", PRINT_COLUMNS],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert printed.returncode == 0, printed.stderr
-    columns = json.loads(printed.stdout.strip().splitlines()[-1])
+    columns = printed_columns(project, env)
     assert columns == {
         "shop/customers": ["id", "name"],
         "shop/orders": ["id", "customer_id"],
@@ -122,3 +135,64 @@ def test_refresh_then_list_without_the_database_then_launch(
     dg(project, env, "launch", "--assets", ",".join(f"shop/{table}" for table in sorted(TABLES)))
     assert count_rows(warehouse, "shop", "customers") == 2
     assert count_rows(warehouse, "shop", "orders") == 3
+
+
+# The newest materialization's definitions-state note, read from the instance in DAGSTER_HOME.
+PRINT_NOTE = """
+from dagster import AssetKey, DagsterInstance
+event = DagsterInstance.get().get_latest_materialization_event(AssetKey(["shop", "orders"]))
+print(event.asset_materialization.metadata["dagster_dlt/definitions_state"].value)
+"""
+
+
+# A run of shop/orders with the instance in DAGSTER_HOME, as a code server's run would have it.
+MATERIALIZE_ORDERS = """
+from dagster import AssetKey, DagsterInstance, Definitions, materialize
+from cli_project.definitions import defs
+
+with DagsterInstance.get() as instance:
+    loaded = defs() if callable(defs) else defs
+    assets = Definitions.merge(loaded).get_repository_def().assets_defs_by_key
+    orders = assets[AssetKey(["shop", "orders"])]
+    result = materialize([orders], instance=instance, selection=[AssetKey(["shop", "orders"])])
+    assert result.success
+"""
+
+
+@pytest.mark.slow
+def test_a_run_that_finds_a_new_column_stores_a_new_version_the_next_load_reads(
+    project: Path,  # noqa: F811
+    tmp_path: Path,
+    shop_db: Path,
+):
+    env = state_backed_project(project, tmp_path, shop_db, "VERSIONED_STATE_STORAGE")
+    dg(project, env, "utils", "refresh-defs-state")
+    assert printed_columns(project, env)["shop/orders"] == ["id", "customer_id"]
+    with sqlite3.connect(shop_db) as db:
+        db.execute("ALTER TABLE orders ADD COLUMN coupon TEXT")
+
+    # Not `dg launch`: it loads the definitions without the instance's defs state storage, so
+    # versioned state is not found there (a code server's runs get it).
+    ran = subprocess.run(
+        [sys.executable, "-c", MATERIALIZE_ORDERS],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+
+    note = subprocess.run(
+        [sys.executable, "-c", PRINT_NOTE], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert "This run added orders.coupon" in note.stdout, note.stdout + note.stderr
+    assert "stored as version" in note.stdout
+    # The loaded table's columns: dlt's own too, as the destination has them.
+    assert printed_columns(project, env)["shop/orders"] == [
+        "id",
+        "customer_id",
+        "coupon",
+        "_dlt_load_id",
+        "_dlt_id",
+    ]

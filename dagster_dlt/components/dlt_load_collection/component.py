@@ -319,7 +319,14 @@ class DltLoadCollectionComponent(StateBackedComponent, Resolvable):
             f"({config.management_type.value}). Run `{REFRESH_COMMAND}` in the project (for "
             "LOCAL_FILESYSTEM state, where the image is built) to store each load's dlt schema. "
             "Until then the definitions load as without defs_state: source functions are "
-            "called (sql_database reflects its database) and specs carry no column schema.",
+            "called (sql_database reflects its database) and specs carry no column schema."
+            + (
+                " VERSIONED_STATE_STORAGE state is read through the Dagster instance's defs "
+                "state storage: code servers and their runs have it, a process that loads the "
+                "definitions outside an entered DagsterInstance (`dg launch` does) has not."
+                if config.management_type.value == "VERSIONED_STATE_STORAGE"
+                else ""
+            ),
             UserWarning,
             stacklevel=2,
         )
