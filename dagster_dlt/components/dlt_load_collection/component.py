@@ -46,6 +46,7 @@ from dagster_dlt.components.dlt_load_collection.state import (
     REFRESH_COMMAND,
     LoadState,
     discover,
+    missing_state,
     read_state,
     stand_in_source,
     write_state,
@@ -313,23 +314,8 @@ class DltLoadCollectionComponent(StateBackedComponent, Resolvable):
         return f"load {index} of {file}" if file else f"load {index}"
 
     def _warn_no_state(self, reason: str) -> None:
-        config = self.defs_state_config
-        warnings.warn(
-            f"{self._file or type(self).__name__}: {reason} under the key '{config.key}' "
-            f"({config.management_type.value}). Run `{REFRESH_COMMAND}` in the project (for "
-            "LOCAL_FILESYSTEM state, where the image is built) to store each load's dlt schema. "
-            "Until then the definitions load as without defs_state: source functions are "
-            "called (sql_database reflects its database) and specs carry no column schema."
-            + (
-                " VERSIONED_STATE_STORAGE state is read through the Dagster instance's defs "
-                "state storage: code servers and their runs have it, a process that loads the "
-                "definitions outside an entered DagsterInstance (`dg launch` does) has not."
-                if config.management_type.value == "VERSIONED_STATE_STORAGE"
-                else ""
-            ),
-            UserWarning,
-            stacklevel=2,
-        )
+        where = str(self._file or type(self).__name__)
+        warnings.warn(missing_state(where, reason, self.defs_state_config), stacklevel=2)
 
     def _define(
         self,

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import dlt
+from dagster.components import DefsStateConfig
 from dlt.common.schema import Schema
 from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
@@ -31,6 +32,7 @@ __all__ = [
     "REFRESH_COMMAND",
     "LoadState",
     "discover",
+    "missing_state",
     "read_state",
     "stand_in_source",
     "write_state",
@@ -129,6 +131,24 @@ def _describe(resource: DltResource) -> dict[str, Any]:
         "write_disposition": disposition if isinstance(disposition, (str, dict)) else None,
         "schema_contract": contract if isinstance(contract, (str, dict)) else None,
     }
+
+
+def missing_state(where: str, reason: str, config: DefsStateConfig) -> str:
+    """The warning of a state-backed load that has no state: which command to run."""
+    message = (
+        f"{where}: {reason} under the key '{config.key}' ({config.management_type.value}). Run "
+        f"`{REFRESH_COMMAND}` in the project (for LOCAL_FILESYSTEM state, where the image is "
+        "built) to store each load's dlt schema. Until then the definitions load as without "
+        "defs_state: source functions are called (sql_database reflects its database) and "
+        "specs carry no column schema."
+    )
+    if config.management_type.value == "VERSIONED_STATE_STORAGE":
+        message += (
+            " VERSIONED_STATE_STORAGE state is read through the Dagster instance's defs state "
+            "storage: code servers and their runs have it, a process that loads the definitions "
+            "outside an entered DagsterInstance (`dg launch` does) has not."
+        )
+    return message
 
 
 def write_state(loads: Mapping[str, LoadState], path: Path) -> None:
