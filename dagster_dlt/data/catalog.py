@@ -105,6 +105,7 @@ class DltCatalog(Mapping[str, CatalogDataset]):
     ) -> None:
         self._datasets: dict[str, CatalogDataset] = {}
         self._by_key: dict[AssetKey, CatalogDataset] = {}
+        self._nested: dict[AssetKey, str] = {}
         for assets_def in assets:
             if not isinstance(assets_def, AssetsDefinition):
                 continue
@@ -140,6 +141,8 @@ class DltCatalog(Mapping[str, CatalogDataset]):
                 "names datasets by name, so give them distinct dataset names."
             )
         entry.assets[key] = facts.resource_name
+        if facts.nested_table is not None:
+            self._nested[key] = facts.nested_table
         self._by_key[key] = entry
 
     def __getitem__(self, name: str) -> CatalogDataset:
@@ -176,6 +179,8 @@ class DltCatalog(Mapping[str, CatalogDataset]):
                 f"assets: {known}."
             )
         dataset = entry.open()
+        if asset_key in self._nested:  # the asset of a nested table (nested_tables="assets")
+            return dataset.table(self._nested[asset_key])
         roots = dataset.root_tables_of(entry.assets[asset_key])
         return dataset.table(roots[0] if roots else entry.assets[asset_key])
 

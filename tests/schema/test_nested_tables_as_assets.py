@@ -15,7 +15,13 @@ from dagster import (
     materialize,
 )
 
-from dagster_dlt import DagsterDltResource, DagsterDltTranslator, DltDatasetInputManager, dlt_assets
+from dagster_dlt import (
+    DagsterDltResource,
+    DagsterDltTranslator,
+    DltCatalog,
+    DltDatasetInputManager,
+    dlt_assets,
+)
 from dagster_dlt.constants import (
     COLUMN_SCHEMA,
     LOADED_ALONG,
@@ -237,3 +243,13 @@ def test_without_a_stored_schema_there_are_no_nested_assets_until_a_run(make_pip
 def test_a_bad_nested_tables_value_says_which_values_exist(make_pipeline):
     with pytest.raises(Exception, match=r"nested_tables must be 'metadata'.*or 'assets'"):
         dlt_assets(dlt_source=blog(), dlt_pipeline=make_pipeline(), nested_tables="tables")
+
+
+def test_the_catalog_reads_a_nested_tables_asset(make_pipeline):
+    assets = blog_assets(first_run(make_pipeline))
+    assert materialize([assets], resources={"dlt": DagsterDltResource()}).success
+
+    catalog = DltCatalog([assets])
+    tags = catalog.asset(key("posts__tags")).df()
+    assert sorted(tags["value"]) == ["dagster", "dlt", "json"]
+    assert len(catalog.asset(key("posts")).df()) == 2
