@@ -100,6 +100,11 @@ class DltLoadCollectionComponent(StateBackedComponent, Resolvable):
             project's root), snowflake or filesystem.
         Nothing is downloaded. docs/components.md says what each one needs.
 
+    With defs_state (management_type: LOCAL_FILESYSTEM or
+    VERSIONED_STATE_STORAGE), `dg utils refresh-defs-state` runs each
+    load's source once and stores its dlt schema; definitions then load
+    from it, with every column and no database query.
+
     Example:
         .. code-block:: yaml
 

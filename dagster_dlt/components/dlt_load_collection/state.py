@@ -13,6 +13,8 @@ The state is one JSON file: ``{"format": 1, "loads": {<op name>: {"schema": ...,
 """
 
 import json
+import os
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,8 +157,12 @@ def write_state(loads: Mapping[str, LoadState], path: Path) -> None:
     """Write every load's state to ``path``."""
     document = {"format": FORMAT, "loads": {name: state.to_dict() for name, state in loads.items()}}
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Unsorted: a table's columns keep their order, which the specs show.
-    path.write_text(json.dumps(document))
+    # Written aside and moved into place: a definitions load that reads while a run updates
+    # the state sees the old file or the new one, never half of one.
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as file:
+        # Unsorted: a table's columns keep their order, which the specs show.
+        json.dump(document, file)
+    os.replace(file.name, path)
 
 
 def read_state(path: Path) -> dict[str, LoadState]:
