@@ -96,7 +96,7 @@ class RunFacts:
             row_counts=row_counts,
             jobs_by_table=_jobs_by_table(load_info),
             schema=schema,
-            root_tables_by_resource=_root_tables_by_resource(schema),
+            root_tables_by_resource=root_tables_by_resource(schema),
             destination=destination,
             cursors_before=_cursors(state_before, schema_name),
             cursors_after=_cursors(_state_of(pipeline), schema_name),
@@ -313,7 +313,7 @@ def _jobs_by_table(load_info: Optional[LoadInfo]) -> dict[str, TableJobs]:
             for job in jobs:
                 table = job.job_file_info.table_name
                 entry = by_table[table]
-                entry.jobs.append(_job_entry(job, package.load_id))
+                entry.jobs.append(job_entry(job, package.load_id))
                 if state == "failed_jobs" or (state in _PENDING_STATES and job.failed_message):
                     entry.failed_message = entry.failed_message or job.failed_message or "failed"
                 elif state in _PENDING_STATES:
@@ -321,7 +321,7 @@ def _jobs_by_table(load_info: Optional[LoadInfo]) -> dict[str, TableJobs]:
     return dict(by_table)
 
 
-def _root_tables_by_resource(schema: Optional[Schema]) -> dict[str, list[str]]:
+def root_tables_by_resource(schema: Optional[Schema]) -> dict[str, list[str]]:
     by_resource: dict[str, list[str]] = defaultdict(list)
     if schema is None:
         return by_resource
@@ -331,7 +331,7 @@ def _root_tables_by_resource(schema: Optional[Schema]) -> dict[str, list[str]]:
     return dict(by_resource)
 
 
-def _job_entry(job: Any, load_id: str) -> dict[str, Any]:
+def job_entry(job: Any, load_id: str) -> dict[str, Any]:
     """One load job: every field dlt's ``LoadJobInfo.asdict()`` has, as the published package
     reports them, plus ``load_id`` and ``file_type``; timestamps as ISO strings."""
     info = job.job_file_info

@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.demo.test_webserver_e2e import (  # noqa: E402
+from tests.support.dagster_ui import (  # noqa: E402
     DagsterWebserver,
     copy_of_the_repository,
     readme_env,

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.demo.test_demo import Offline
-from tests.demo.test_webserver_e2e import (
+from tests.support.dagster_ui import (
     DagsterWebserver,
-    _asset_nodes,
-    _git,
+    asset_nodes,
     copy_of_the_repository,
+    git,
     readme_env,
 )
+from tests.support.offline_demo import Offline
 
 pytestmark = [pytest.mark.slow, pytest.mark.extended]  # the demo, then a webserver: ~30 s
 
@@ -36,7 +36,7 @@ class ReadmeDemo:
 
 def untracked(checkout: Path) -> set[str]:
     """What ``git status`` lists in the checkout: files neither tracked nor ignored."""
-    status = _git(checkout, "status", "--porcelain", "--untracked-files=all")
+    status = git(checkout, "status", "--porcelain", "--untracked-files=all")
     return {line[3:] for line in status.splitlines()}
 
 
@@ -45,7 +45,7 @@ def readme_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReadmeDemo
     root = tmp_path_factory.mktemp("readme")
     # Resolved: the demo prints the working directory as the OS names it.
     checkout = copy_of_the_repository(root / "dagster-dlt").resolve()
-    _git(checkout, "init", "-q")
+    git(checkout, "init", "-q")
     before = untracked(checkout)
     assert "workspace.yaml" in before, "git should list the copied files as untracked"
     offline = Offline(root / "offline").with_default_outputs()
@@ -81,7 +81,7 @@ def test_the_ui_shows_the_runs_and_materializations_of_the_demo(
         runs = server.graphql(
             "{ runsOrError { ... on Runs { results { runId jobName status } } } }"
         )["runsOrError"]["results"]
-        nodes = _asset_nodes(
+        nodes = asset_nodes(
             server,
             "groupName isMaterializable isPartitioned jobNames "
             "partitionStats { numMaterialized numPartitions } "

@@ -16,7 +16,7 @@ from dlt.common.storages.load_package import LoadJobInfo, ParsedLoadJobFileName
 from dagster_dlt import DagsterDltTranslator, constants
 from dagster_dlt.durability.destinations import DestinationFacts, database_from_credentials
 from dagster_dlt.run.config_errors import configuration_problem, describe_config_problem
-from dagster_dlt.run.metadata import RunFacts, TableJobs, _job_entry, _root_tables_by_resource
+from dagster_dlt.run.metadata import RunFacts, TableJobs, job_entry, root_tables_by_resource
 from dagster_dlt.translator import DltResourceTranslatorData, dagster_name
 from tests.support.dlt_fixtures import shop
 
@@ -57,7 +57,7 @@ def run_facts(jobs=None) -> RunFacts:
         row_counts={"orders": 3, "orders__items": 5},
         jobs_by_table=jobs or {},
         schema=schema,
-        root_tables_by_resource=_root_tables_by_resource(schema),
+        root_tables_by_resource=root_tables_by_resource(schema),
         destination=FACTS,
     )
 
@@ -98,7 +98,7 @@ def test_job_entries_are_a_superset_of_dlts_job_info():
         job_file_info=info,
         failed_message=None,
     )
-    entry = _job_entry(job, "1700000000.1")
+    entry = job_entry(job, "1700000000.1")
     published = set(job.asdict())
     assert published <= set(entry), published - set(entry)
     assert entry["state"] == "completed_jobs" and entry["file_format"] == "parquet"
