@@ -9,6 +9,7 @@ A mechanism that touches every run (isolation, recovery, publishing, redaction, 
 versions) must pass this whole module before it lands (CONTRIBUTING.md).
 """
 
+import asyncio
 import json
 import os
 import signal
@@ -30,8 +31,14 @@ from dagster import (
     materialize,
 )
 
-from dagster_dlt import DagsterDltResource, dlt_assets
-from tests.support.components_sandbox import component_defs, defs_yaml, dlt_assets_defs, load
+from dagster_dlt import DagsterDltResource, DltLoadCollectionComponent, dlt_assets
+from tests.support.components_sandbox import (
+    component_defs,
+    defs_yaml,
+    dlt_assets_defs,
+    load,
+    sandbox_with,
+)
 from tests.support.dlt_fixtures import step_failure_text, table_exists
 from tests.support.kill_points import StopAt
 from tests.support.parallel_cli import REPO, dagster_cli, process_env
@@ -322,5 +329,29 @@ def test_component_loads(name: str, corpus_data: dict, duckdb_path: Path):
     )
     with component_defs(loads_py, defs_yaml(load(".loads.source", ".loads.pipeline"))) as defs:
         result = materialize(dlt_assets_defs(defs))
+    assert result.success, step_failure_text(result)
+    assert loaded_rows(duckdb_path, shape.rows) == shape.rows
+
+
+@pytest.mark.parametrize("name", SHAPE_NAMES)
+def test_state_backed_component_loads(name: str, corpus_data: dict, duckdb_path: Path):
+    # defs_state: `dg utils refresh-defs-state` stores the source's discovered schema first,
+    # the definitions are built from it, and the run updates it.
+    shape = SHAPES[name]
+    loads_py = (
+        "from tests.support.source_shapes import SHAPES, shape_pipeline\n"
+        f"shape = SHAPES[{name!r}]\n"
+        "source = shape.build()\n"
+        f"pipeline = shape_pipeline(shape, r'{duckdb_path}')\n"
+    )
+    defs = defs_yaml(load(".loads.source", ".loads.pipeline")).replace(
+        "attributes:\n", "attributes:\n  defs_state: {management_type: LOCAL_FILESYSTEM}\n", 1
+    )
+    with sandbox_with(loads_py, defs) as sandbox:
+        with sandbox.build_component_tree() as tree:
+            for component in tree.get_all_components(of_type=DltLoadCollectionComponent):
+                asyncio.run(component.refresh_state(sandbox.project_root))
+        with sandbox.build_all_defs() as built:
+            result = materialize(dlt_assets_defs(built))
     assert result.success, step_failure_text(result)
     assert loaded_rows(duckdb_path, shape.rows) == shape.rows
