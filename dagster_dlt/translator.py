@@ -9,23 +9,23 @@ of the spec the translator produces.
 
 import functools
 import inspect
-import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
 from dagster import AssetKey, AssetSpec, AutoMaterializePolicy, AutomationCondition
 from dlt.common.destination import Destination
-from dlt.common.schema import Schema
-from dlt.common.schema.typing import TTableSchema
 from dlt.extract.resource import DltResource
-from dlt.pipeline.pipeline import Pipeline
 
 from dagster_dlt._seams import internals
 from dagster_dlt.constants import STORAGE_KIND, TABLE_NAME
-from dagster_dlt.schema.tables import table_spec_metadata
+from dagster_dlt.schema.nested_specs import default_nested_table_spec, schema_metadata
+from dagster_dlt.translator_data import (
+    DltNestedTableTranslatorData,
+    DltResourceTranslatorData,
+    dagster_name,
+)
 
 __all__ = [
     "DagsterDltTranslator",
@@ -33,87 +33,6 @@ __all__ = [
     "DltResourceTranslatorData",
     "dagster_name",
 ]
-
-
-@dataclass(frozen=True)
-class DltResourceTranslatorData:
-    """What the translator sees of one dlt resource.
-
-    Pass the pipeline, or only its destination (as Dagster's guide does); ``destination``
-    defaults to the pipeline's.
-
-    Attributes:
-        resource: the dlt resource.
-        pipeline: the dlt pipeline that loads it, when known.
-        destination: the destination it loads into, when known.
-        dlt_schema: the dlt schema the definitions are built from (``dlt_schema=`` of
-            ``@dlt_assets``), if any.
-        table_schema: the resource's table in that schema (columns, hints), when it has one.
-
-    Example:
-        .. code-block:: python
-
-            data = DltResourceTranslatorData(resource=source.resources["orders"],
-                                             destination=pipeline.destination)
-            spec = DagsterDltTranslator().get_asset_spec(data)
-    """
-
-    resource: DltResource
-    pipeline: Optional[Pipeline] = None
-    destination: Optional[Destination] = None
-    dlt_schema: Optional[Schema] = None
-    table_schema: Optional[TTableSchema] = None
-
-    def __post_init__(self) -> None:
-        if self.destination is None and self.pipeline is not None:
-            # Frozen: the one place the default is filled in.
-            object.__setattr__(self, "destination", self.pipeline.destination)
-
-
-@dataclass(frozen=True)
-class DltNestedTableTranslatorData:
-    """What the translator sees of one nested table (``nested_tables="assets"``).
-
-    Attributes:
-        resource: the dlt resource whose rows the table's rows are nested in.
-        table_schema: the nested table in the dlt schema (its ``parent`` names the parent table).
-        dlt_schema: the dlt schema holding it.
-        parent_spec: the spec of the parent table's asset, as the translator made it.
-        pipeline: the dlt pipeline, when known.
-        destination: the destination, when known.
-
-    Example:
-        .. code-block:: python
-
-            class NestedInRaw(DagsterDltTranslator):
-                def get_nested_table_spec(self, data: DltNestedTableTranslatorData):
-                    spec = super().get_nested_table_spec(data)
-                    return spec.replace_attributes(group_name="nested")
-    """
-
-    resource: DltResource
-    table_schema: TTableSchema
-    dlt_schema: Schema
-    parent_spec: AssetSpec
-    pipeline: Optional[Pipeline] = None
-    destination: Optional[Destination] = None
-
-    @property
-    def table_name(self) -> str:
-        """The nested table's name (``posts__tags``)."""
-        return self.table_schema["name"]
-
-
-_INVALID_NAME_CHARS = re.compile(r"[^A-Za-z0-9_]")
-
-
-def dagster_name(name: str) -> str:
-    """``name`` as a valid Dagster name: every character outside ``[A-Za-z0-9_]`` becomes ``_``.
-
-    dlt resource and table names may hold spaces or dashes (``"Order Items"``, ``order-lines``);
-    Dagster names may not. Default keys and upstream keys use this form.
-    """
-    return _INVALID_NAME_CHARS.sub("_", name)
 
 
 def default_asset_key(resource: DltResource) -> AssetKey:
@@ -161,57 +80,6 @@ def default_asset_spec(
         },
         kinds=default_kinds(destination),
     )
-
-
-def schema_metadata(data: Union[DltResourceTranslatorData, DltNestedTableTranslatorData]) -> dict:
-    """What the dlt schema says of the table, when the definitions are built from one."""
-    if data.dlt_schema is None or data.table_schema is None:
-        return {}
-    destination = data.destination
-    return table_spec_metadata(
-        data.dlt_schema,
-        data.table_schema,
-        destination_type=destination.destination_type if destination is not None else None,
-        dataset_name=data.pipeline.dataset_name if data.pipeline is not None else None,
-    )
-
-
-def nested_asset_key(parent_key: AssetKey, parent_table: str, table: str) -> AssetKey:
-    """A nested table's key: its parent's, with the nested table's name in place of the parent
-    table's (``["raw", "posts"]`` -> ``["raw", "posts__tags"]``, ``dlt_blog_posts`` ->
-    ``dlt_blog_posts__tags``)."""
-    *prefix, last = parent_key.path
-    suffix = dagster_name(table[len(parent_table) :] if table.startswith(parent_table) else table)
-    if not suffix.startswith("_"):
-        suffix = f"__{suffix}"
-    return AssetKey([*prefix, f"{last}{suffix}"])
-
-
-def default_nested_table_spec(data: DltNestedTableTranslatorData) -> AssetSpec:
-    """A nested table's spec: keyed like its parent, depending on it, in the parent's group,
-    with the parent's owners, tags and kinds."""
-    parent = data.parent_spec
-    table = data.table_schema
-    parent_table = table.get("parent") or ""
-    return AssetSpec(
-        key=nested_asset_key(parent.key, parent_table, table["name"]),
-        deps=[parent.key],
-        description=table.get("description")
-        or f"Nested table {table['name']} of dlt table {parent_table}.",
-        metadata={
-            **{k: v for k, v in parent.metadata.items() if k in _INHERITED_METADATA},
-            **schema_metadata(data),
-        },
-        group_name=parent.group_name,
-        owners=parent.owners,
-        tags=parent.tags,
-        kinds=parent.kinds,
-        partitions_def=parent.partitions_def,
-    )
-
-
-# What a nested table shares with its parent's spec: where it is stored.
-_INHERITED_METADATA = (STORAGE_KIND,)
 
 
 def uses_defaults(translator: "DagsterDltTranslator") -> bool:
