@@ -46,6 +46,7 @@ __all__ = [
     "active_pipeline",
     "copy_pipeline",
     "dataset_destination",
+    "decode_stored_state",
     "dlt_logger",
     "document_of_provider",
     "external_schedule_interval",
@@ -352,3 +353,15 @@ def staged_tables(pipeline: Pipeline, schema: Any, tables: Iterable[str]) -> set
             if decide(root):
                 staged.add(name)
     return staged
+
+
+def decode_stored_state(pipeline_name: str, text: str) -> dict[str, Any]:
+    """A pipeline state as dlt stores it in ``_dlt_pipeline_state.state`` (compressed, of any
+    engine version), decoded and migrated to the current engine.
+
+    Non-public: ``dlt.pipeline.state_sync.decompress_state`` and ``migrate_state_to_current``,
+    which dlt's own restore uses; dlt exposes only the newest stored state.
+    """
+    from dlt.pipeline.state_sync import decompress_state, migrate_state_to_current
+
+    return dict(migrate_state_to_current(pipeline_name, decompress_state(text)))
