@@ -51,6 +51,7 @@ from dagster_dlt.components.dlt_load_collection.deferred import (
 from dagster_dlt.components.dlt_load_collection.python_paths import import_object, location_of
 from dagster_dlt.components.dlt_load_collection.scaffolder import DltLoadCollectionScaffolder
 from dagster_dlt.resource import DagsterDltResource
+from dagster_dlt.split import split_steps
 from dagster_dlt.translator import DagsterDltTranslator, DltResourceTranslatorData
 
 __all__ = ["DltLoadCollectionComponent", "DltLoadSpecModel"]
@@ -115,6 +116,9 @@ class DltLoadSpecModel(Resolvable):
         schema_drift_check: give every asset a ``dlt_schema_drift`` check (on by default).
         contract_check: give assets with a schema contract a ``dlt_schema_contract`` check (on
             by default).
+        split: load in several steps, as ``build_dlt_assets_definitions`` does: ``resource``,
+            ``scc``, a number of steps, or a list of lists of resource names. Each step's op is
+            named ``<op name>_<n>`` (``<op name>_<resource>`` for ``resource``).
     """
 
     pipeline: Annotated[
@@ -172,6 +176,7 @@ class DltLoadSpecModel(Resolvable):
     include_metadata: list[MetadataAddon] = field(default_factory=list)
     schema_drift_check: bool = True
     contract_check: bool = True
+    split: Optional[Union[Literal["resource", "scc"], int, list[list[str]]]] = None
 
 
 @dataclass(frozen=True)
@@ -319,8 +324,11 @@ class DltLoadCollectionComponent(Component, Resolvable):
                     f"{where}: both 'backfill_policy' and 'op.backfill_policy' are set. Set the "
                     "backfill policy in one of them."
                 )
-            loads[name] = _Load(spec=spec, source=source, where=where)
-            assets.append(self._define(name, spec, source, op))
+            steps = [("", source)] if spec.split is None else _split(source, spec.split)
+            for suffix, step_source in steps:
+                step_name = f"{name}_{suffix}" if suffix else name
+                loads[step_name] = _Load(spec=spec, source=source, where=where)
+                assets.append(self._define(step_name, spec, step_source, op))
         self._loads = loads
         return Definitions(assets=assets)
 
@@ -364,6 +372,10 @@ class _LoadTranslator(DagsterDltTranslator):
     def get_asset_spec(self, data: DltResourceTranslatorData) -> AssetSpec:
         spec = self._component.get_asset_spec(data)
         return spec if self._translation is None else self._translation(spec, data)
+
+
+def _split(source: DltSource, split: Any) -> list[tuple[str, DltSource]]:
+    return [(suffix, source.with_resources(*group)) for suffix, group in split_steps(source, split)]
 
 
 def _op_name(source_name: str, dataset_name: Optional[str]) -> str:
