@@ -60,6 +60,7 @@ from dagster_dlt.resource import DagsterDltResource
 from dagster_dlt.run.config import DltRunConfig
 from dagster_dlt.run.dlt_run import DltRun
 from dagster_dlt.schema.dbt_sources import dbt_sources, write_dbt_sources
+from dagster_dlt.split import DltSplit, build_dlt_assets_definitions
 from dagster_dlt.translator import (
     DagsterDltTranslator,
     DltNestedTableTranslatorData,
@@ -97,12 +98,14 @@ __all__ = [
     "DltRunConfigError",
     "DltSelectionError",
     "DltSourceExhaustedError",
+    "DltSplit",
     "DltTableNotFoundError",
     "DltUnsupportedDataError",
     "SchemaDrift",
     "WritableDataset",
     "__version__",
     "build_dlt_asset_specs",
+    "build_dlt_assets_definitions",
     "contract_check_result",
     "contract_check_spec",
     "contract_violation",

@@ -48,6 +48,7 @@ __all__ = [
     "active_pipeline",
     "copy_pipeline",
     "dataset_destination",
+    "decode_stored_state",
     "dlt_logger",
     "document_of_provider",
     "external_schedule_interval",
@@ -384,3 +385,15 @@ def store_defs_state_version(instance: Any, key: str, path: Any) -> Optional[str
     version = str(uuid.uuid4())
     storage.upload_state_from_path(key, version=version, path=path)
     return version
+
+
+def decode_stored_state(pipeline_name: str, text: str) -> dict[str, Any]:
+    """A pipeline state as dlt stores it in ``_dlt_pipeline_state.state`` (compressed, of any
+    engine version), decoded and migrated to the current engine.
+
+    Non-public: ``dlt.pipeline.state_sync.decompress_state`` and ``migrate_state_to_current``,
+    which dlt's own restore uses; dlt exposes only the newest stored state.
+    """
+    from dlt.pipeline.state_sync import decompress_state, migrate_state_to_current
+
+    return dict(migrate_state_to_current(pipeline_name, decompress_state(text)))

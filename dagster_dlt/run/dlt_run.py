@@ -40,6 +40,7 @@ from dagster_dlt.durability import recovery
 from dagster_dlt.durability.destinations import DestinationFacts
 from dagster_dlt.durability.isolation import Isolation, isolated_pipeline
 from dagster_dlt.durability.locking import destination_lock
+from dagster_dlt.durability.parallel_state import keep_parallel_states
 from dagster_dlt.errors import DltConfigurationError, DltLoadJobsFailedError
 from dagster_dlt.redaction import RedactingLogger, SecretRedactor, redacting
 from dagster_dlt.redaction.trace import TraceRedactingCollector, redact_package_exceptions
@@ -303,6 +304,8 @@ class DltRun:
             with self.holding_destination():
                 # With no data, run() only sets the destination and restores state from it.
                 pipeline.run(None, **where)
+                if isolation.own is not None:  # steps that load at once keep all cursors
+                    keep_parallel_states(pipeline, self.source.name, self.names_by_key.values())
                 self.state_before = copy.deepcopy(_state(pipeline))
                 schema_name = self.source.schema.name
                 if schema_name in pipeline.schema_names:

@@ -74,6 +74,8 @@ NOT_COVERED = {
     "docs/components.md": "tests/components/test_components_docs.py and tests/components/test_components_cli.py",
     # It is about the demo that lives in this repository (python -m dagster_dlt_demo).
     "docs/demo.md": "tests/demo/test_demo.py",
+    # Its job runs on the multiprocess executor, in processes of the dagster CLI.
+    "docs/splitting.md": "tests/docs/test_split_docs.py",
 }
 # Where a snippet goes in the reader's folder, when not at its path under docs_snippets/: the page
 # says to save the dlt tutorial's two TOML files as .dlt/config.toml and .dlt/secrets.toml.

@@ -323,3 +323,21 @@ def test_merge_and_staged_replace_tables_are_known_to_load_through_the_staging_d
     ):
         staged = internals.staged_tables(pipeline, schema, ["orders", "orders__items", "events"])
         assert staged == {"orders", "orders__items"}
+
+
+def test_every_stored_state_row_can_be_decoded(make_pipeline):
+    @dlt.resource
+    def ids(cursor=dlt.sources.incremental("id")):
+        yield [{"id": 1}, {"id": 2}]
+
+    pipeline = make_pipeline()
+    pipeline.run(ids())
+    with contract(
+        "_dlt_pipeline_state.state holds dlt's compressed state, which decompress_state and "
+        "migrate_state_to_current turn into the state dlt restores"
+    ):
+        ((text,),) = pipeline.dataset().query("SELECT state FROM _dlt_pipeline_state").fetchall()
+        state = internals.decode_stored_state(pipeline.pipeline_name, text)
+        assert state["pipeline_name"] == pipeline.pipeline_name
+        cursor = state["sources"][pipeline.default_schema_name]["resources"]["ids"]["incremental"]
+        assert cursor["id"]["last_value"] == 2

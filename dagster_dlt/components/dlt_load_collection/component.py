@@ -56,6 +56,7 @@ from dagster_dlt.components.dlt_load_collection.state_after_run import (
     update_after_run,
 )
 from dagster_dlt.resource import DagsterDltResource
+from dagster_dlt.split import split_steps
 from dagster_dlt.translator import DagsterDltTranslator, DltResourceTranslatorData
 
 __all__ = ["DltLoadCollectionComponent", "DltLoadSpecModel"]
@@ -298,8 +299,11 @@ class DltLoadCollectionComponent(StateBackedComponent, Resolvable):
                     f"{where}: both 'backfill_policy' and 'op.backfill_policy' are set. Set the "
                     "backfill policy in one of them."
                 )
-            loads[name] = _Load(spec=spec, source=source, where=where, name=name)
-            assets.append(self._define(name, spec, source, op, schema))
+            steps = [("", source)] if spec.split is None else _split(source, spec.split)
+            for suffix, step_source in steps:
+                step_name = f"{name}_{suffix}" if suffix else name
+                loads[step_name] = _Load(spec=spec, source=source, where=where, name=name)
+                assets.append(self._define(step_name, spec, step_source, op, schema))
         self._loads = loads
         return Definitions(assets=assets)
 
@@ -380,6 +384,10 @@ def _source_name(source: Any) -> str:
 def _load_name(spec: DltLoadSpecModel, source_name: str) -> str:
     """The load's op name, which also keys its state."""
     return (spec.op.name if spec.op else None) or _op_name(source_name, spec.pipeline.dataset_name)
+
+
+def _split(source: DltSource, split: Any) -> list[tuple[str, DltSource]]:
+    return [(suffix, source.with_resources(*group)) for suffix, group in split_steps(source, split)]
 
 
 def _op_name(source_name: str, dataset_name: Optional[str]) -> str:

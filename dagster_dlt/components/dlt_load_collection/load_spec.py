@@ -93,6 +93,9 @@ class DltLoadSpecModel(Resolvable):
         nested_tables: ``metadata`` (the default) describes a resource's nested tables in its
             asset's metadata; ``assets`` makes each nested table an asset of its own. Both need
             the dlt schema: the component's ``defs_state``.
+        split: load in several steps, as ``build_dlt_assets_definitions`` does: ``resource``,
+            ``scc``, a number of steps, or a list of lists of resource names. Each step's op is
+            named ``<op name>_<n>`` (``<op name>_<resource>`` for ``resource``).
     """
 
     pipeline: Annotated[
@@ -151,3 +154,4 @@ class DltLoadSpecModel(Resolvable):
     schema_drift_check: bool = True
     contract_check: bool = True
     nested_tables: NestedTables = "metadata"
+    split: Optional[Union[Literal["resource", "scc"], int, list[list[str]]]] = None
