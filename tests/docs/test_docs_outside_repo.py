@@ -485,7 +485,9 @@ def drive_schema_backed(args: dict) -> dict:
 
     with sqlite3.connect("shop.db") as conn:
         conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
-        conn.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER, total REAL)")
+        conn.execute(
+            "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER, total REAL)"
+        )
         conn.execute("INSERT INTO customers VALUES (1, 'ada')")
         conn.execute("INSERT INTO orders VALUES (10, 1, 9.5)")
     before = fresh_specs("blog_nested.py")
