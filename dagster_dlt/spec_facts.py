@@ -85,22 +85,21 @@ class SpecFacts:
     @staticmethod
     def resource_names(assets_def: AssetsDefinition) -> dict[Any, str]:
         """Asset key -> the dlt resource behind it, for the keys of a multi-asset that have one."""
-        names = {}
-        for key, metadata in assets_def.metadata_by_key.items():
-            name = SpecFacts.of(metadata).resource_name
-            if name is not None:
-                names[key] = name
-        return names
+        return SpecFacts._by_key(assets_def, "resource_name")
 
     @staticmethod
     def nested_tables(assets_def: AssetsDefinition) -> dict[Any, str]:
         """Asset key -> nested table, for the keys of a multi-asset that stand for one."""
-        tables = {}
+        return SpecFacts._by_key(assets_def, "nested_table")
+
+    @staticmethod
+    def _by_key(assets_def: AssetsDefinition, fact: str) -> dict[Any, str]:
+        found = {}
         for key, metadata in assets_def.metadata_by_key.items():
-            table = SpecFacts.of(metadata).nested_table
-            if table is not None:
-                tables[key] = table
-        return tables
+            value = getattr(SpecFacts.of(metadata), fact)
+            if value is not None:
+                found[key] = value
+        return found
 
     @property
     def carried(self) -> bool:
