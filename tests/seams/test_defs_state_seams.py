@@ -6,14 +6,11 @@ states the assumption; a Dagster release that breaks one fails here, naming the 
 """
 
 import asyncio
-import importlib.metadata
-from collections.abc import Iterator
-from contextlib import contextmanager
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-import pytest
 from dagster import DagsterInstance, Definitions
 from dagster.components import (
     ComponentLoadContext,
@@ -24,20 +21,9 @@ from dagster.components import (
 from dagster.components.testing import create_defs_folder_sandbox
 
 from dagster_dlt._seams import internals
+from tests.support.contracts import contract as library_contract
 
-DAGSTER_VERSION = importlib.metadata.version("dagster")
-
-
-@contextmanager
-def contract(assumption: str) -> Iterator[None]:
-    try:
-        yield
-    except Exception as error:
-        pytest.fail(
-            f"dagster {DAGSTER_VERSION} broke an assumption of dagster_dlt/_seams/internals.py: "
-            f"{assumption} ({type(error).__name__}: {error})",
-            pytrace=False,
-        )
+contract = functools.partial(library_contract, library="dagster")
 
 
 @dataclass

@@ -5,8 +5,6 @@ installed dlt version and that assumption, so an upgrade fails here and not deep
 """
 
 import inspect
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import dlt
@@ -15,19 +13,8 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.pipeline.pipeline import Pipeline
 
 from dagster_dlt._seams import internals
+from tests.support.contracts import contract
 from tests.support.dlt_fixtures import count_rows, shop
-
-
-@contextmanager
-def contract(assumption: str) -> Iterator[None]:
-    try:
-        yield
-    except Exception as error:
-        pytest.fail(
-            f"dlt {internals.DLT_VERSION} broke an assumption of dagster_dlt/_seams/internals.py: "
-            f"{assumption} ({type(error).__name__}: {error})",
-            pytrace=False,
-        )
 
 
 def test_pipeline_init_takes_the_keywords_copy_pipeline_passes(
