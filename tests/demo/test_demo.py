@@ -306,13 +306,13 @@ def test_github_assets_without_a_token_fail_saying_how_to_set_one(tmp_path: Path
 
         result = _materialize_github(offline, github)
 
-    output = result.stdout + result.stderr
     assert result.returncode != 0
-    # The whole failure, if it is another one: it failed so once, under load, at the lowest
-    # versions, and the truncated assertion hid why.
-    assert "MissingGitHubToken" in output, output[-6000:]
-    assert "needs a GitHub access token" in output
-    assert "SOURCES__GITHUB__ACCESS_TOKEN" in output
+    assert "Materialization failed" in result.stderr
+    # The failure as the UI shows it: the event log's, not the terminal's (see step_failures).
+    (failure,) = offline.step_failures()
+    assert "MissingGitHubToken" in failure
+    assert "needs a GitHub access token" in failure
+    assert "SOURCES__GITHUB__ACCESS_TOKEN" in failure
     assert {request.token for request in github.requests} <= {None}
     assert offline.network_attempts() == []
 

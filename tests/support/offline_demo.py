@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dagster import DagsterEventType, DagsterInstance
+
 from dagster_dlt_demo.settings import ENV_DUCKDB
 
 __all__ = ["COMMAND_TIMEOUT_SECONDS", "Offline"]
@@ -105,6 +107,19 @@ class Offline:
 
     def dagster(self, *args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
         return self.run("-m", "dagster", *args, cwd=cwd, **env)
+
+    def step_failures(self) -> list[str]:
+        """The errors of every failed step in the Dagster home, causes included, as the UI shows
+        them. Read from the event log, not the command's output: a step process's last lines
+        pass through Dagster's compute-log capture, which drops them when the machine is busy
+        (CI saw a failure whose STEP_FAILURE line never reached the terminal)."""
+        with DagsterInstance.from_config(self.env["DAGSTER_HOME"]) as instance:
+            return [
+                entry.dagster_event.step_failure_data.error.to_string()
+                for run in instance.get_runs()
+                for entry in instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE)
+                if entry.dagster_event and entry.dagster_event.step_failure_data.error
+            ]
 
     def network_attempts(self) -> list[str]:
         if not self.network_log.exists():
