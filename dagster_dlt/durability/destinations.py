@@ -85,23 +85,28 @@ class DestinationFacts:
         return ".".join([*self.relation_prefix, self.casefold(table)])
 
     def duckdb_name_clash(self, failure: BaseException, pipeline_name: str) -> Optional[str]:
-        """What to do when a DuckDB load failed because the dataset is named like its file.
-
-        DuckDB names the database (catalog) after the file, and a schema of the same name makes
-        every unqualified reference ambiguous. dlt only warns about it, and the load then fails
-        with advice about concurrent pipelines and retries, which does not apply.
-        """
+        """What to do when a DuckDB load failed because the dataset is named like its file."""
         if "ambiguous reference to catalog or schema" not in str(failure).lower():
             return None
+        return self.name_clash(pipeline_name)
+
+    def name_clash(self, pipeline_name: str) -> Optional[str]:
+        """What to do when the dataset is named like its DuckDB file, found before any load.
+
+        DuckDB names the database (catalog) after the file, and a schema of the same name makes
+        every reference to the dataset's tables ambiguous, so every load fails (the contract in
+        tests/seams/test_dlt_seams.py). dlt only warns about it, and the load then fails with
+        advice about concurrent pipelines and retries, which does not apply.
+        """
         database, dataset = self.single_writer_file, self.dataset_name
         if database is None or not dataset or database.stem.lower() != dataset.lower():
             return None
         return (
             f"dlt pipeline '{pipeline_name}' loads dataset '{dataset}' into DuckDB file "
             f"{database}, whose database has the same name, so DuckDB cannot tell the dataset "
-            f"from the database and the load failed. Give the dataset another name, for example "
-            f'dlt.pipeline(..., dataset_name="{dataset}_data"), or the database file another '
-            "name."
+            f"from the database and every load into it fails. Give the dataset another name, for "
+            f'example dlt.pipeline(..., dataset_name="{dataset}_data"), or the database file '
+            "another name."
         )
 
 

@@ -214,6 +214,9 @@ class DltRun:
                     )
                     self.run_pipeline = run_pipeline
                     self.destination = DestinationFacts.of(run_pipeline)
+                    clash = self.destination.name_clash(run_pipeline.pipeline_name)
+                    if clash is not None:  # before anything is extracted: nothing to take back
+                        raise DltConfigurationError(clash)
                     if self.destination.single_writer_file is not None:
                         self.log.info(
                             f"dlt pipeline '{run_pipeline.pipeline_name}' loads into DuckDB file "

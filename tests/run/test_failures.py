@@ -6,6 +6,7 @@ import dlt
 import pytest
 from dagster import AssetExecutionContext, AssetKey, DagsterInstance, materialize
 from dlt.common.destination.exceptions import DestinationTerminalException
+from dlt.pipeline.exceptions import PipelineStepFailed
 
 from dagster_dlt import DagsterDltResource, dlt_assets
 from dagster_dlt.errors import DltConfigurationError, DltLoadJobsFailedError
@@ -144,13 +145,30 @@ def test_a_dataset_named_like_its_duckdb_file_fails_with_the_fix(tmp_path):
     # dlt's own message blames concurrent pipelines and suggests a retry, which cannot help.
     pipeline = into_shop_duckdb(tmp_path, dataset_name="shop")
 
+    extracted = []
+
+    @dlt.resource
+    def orders():
+        extracted.append("orders")
+        yield {"id": 1}
+
     with pytest.raises(DltConfigurationError) as raised:
-        materialize([build_assets(shop(), pipeline)], resources={"dlt": DagsterDltResource()})
+        materialize([build_assets(orders(), pipeline)], resources={"dlt": DagsterDltResource()})
 
     message = str(raised.value)
     assert "dataset 'shop'" in message
     assert str(tmp_path / "shop.duckdb") in message
     assert 'dataset_name="shop_data"' in message
+    assert extracted == []  # found before the run extracted anything
+
+
+def test_plain_dlt_fails_every_load_into_a_dataset_named_like_its_duckdb_file(tmp_path):
+    # Why a run refuses the names before it extracts: the load could never succeed.
+    pipeline = into_shop_duckdb(tmp_path, dataset_name="shop")
+
+    for _ in range(2):
+        with pytest.raises(PipelineStepFailed, match=r"(?i)ambiguous reference to catalog"):
+            pipeline.run(shop())
 
 
 def test_the_clash_is_only_reported_when_the_names_match(tmp_path):

@@ -42,7 +42,7 @@ def ledger(name: str) -> Any:
 def _pipeline(name: str) -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=name,
-        destination=dlt.destinations.duckdb(os.environ.get("SPLIT_TARGET", "split.duckdb")),
+        destination=dlt.destinations.duckdb(os.environ.get("SPLIT_TARGET", "ledger.duckdb")),
         dataset_name=name,
     )
 
