@@ -41,7 +41,7 @@ from tests.support.components_sandbox import (
 )
 from tests.support.dlt_fixtures import step_failure_text, table_exists
 from tests.support.kill_points import StopAt
-from tests.support.parallel_cli import REPO, dagster_cli, process_env
+from tests.support.parallel_cli import REPO, dagster_cli, forkserver_run_config, process_env
 from tests.support.source_shapes import API_TOKEN, PARTITION, SHAPES, Shape, shape_pipeline
 
 pytestmark = pytest.mark.corpus
@@ -285,7 +285,7 @@ def test_killed_then_run_again_loads_every_row_once(
 @pytest.mark.slow
 def test_every_shape_through_the_dagster_cli(corpus_data: dict, tmp_path: Path):
     """One ``dagster asset materialize`` of every shape: a code location imported by the CLI and
-    by each step's process, as users run it."""
+    by each step's process (forked from one that imported it), as users run it."""
     target = tmp_path / "warehouses"
     target.mkdir()
     env = process_env(tmp_path, SHAPES_TARGET=str(target))
@@ -298,6 +298,8 @@ def test_every_shape_through_the_dagster_cli(corpus_data: dict, tmp_path: Path):
             "tests.support.source_shape_defs",
             "--select",
             "*",
+            "-c",
+            str(forkserver_run_config(tmp_path, "tests.support.source_shape_defs")),
         ],
         cwd=REPO,
         env=env,
