@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 _POLL_SECONDS = 0.05
+_NAMELESS_AFTER_SECONDS = 1.0
 DEFAULT_TIMEOUT_SECONDS = 600.0
 """How long a run, a save or a reader waits for a DuckDB file's single-writer lock."""
 
@@ -42,17 +43,23 @@ LockFactory = Callable[[], AbstractContextManager[None]]
 
 
 def destination_lock(
-    facts: DestinationFacts, timeout: float, owner: Optional[dict[str, Any]] = None
+    facts: DestinationFacts,
+    timeout: float,
+    owner: Optional[dict[str, Any]] = None,
+    on_wait: Optional[Callable[[str], None]] = None,
 ) -> Callable[[], AbstractContextManager[None]]:
     """A factory of context managers that hold a destination for writing.
 
-    For destinations that allow many writers the lock is a no-op.
+    For destinations that allow many writers the lock is a no-op. ``on_wait`` (a run's
+    ``context.log.info``) hears, when the lock is busy, who holds it, and then how long the wait
+    took: parallel steps into one DuckDB file queue here, and a queue nobody sees looks like a
+    hung step.
     """
     path = facts.single_writer_file
     if path is None or fcntl is None:
         return nullcontext
     lock_path = path.with_name(path.name + ".lock")
-    return lambda: _file_lock(lock_path, path, timeout, owner or {})
+    return lambda: _file_lock(lock_path, path, timeout, owner or {}, on_wait)
 
 
 @contextmanager
@@ -92,21 +99,42 @@ def single_writer_lock(
 
 @contextmanager
 def _file_lock(
-    lock_path: Path, database: Path, timeout: float, owner: dict[str, Any]
+    lock_path: Path,
+    database: Path,
+    timeout: float,
+    owner: dict[str, Any],
+    on_wait: Optional[Callable[[str], None]] = None,
 ) -> Iterator[None]:
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a+") as handle:
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
+        announced = False
         while True:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() >= deadline:
+                now = time.monotonic()
+                if now >= deadline:
                     raise DestinationLockTimeout(
                         _timeout_message(database, lock_path, timeout)
                     ) from None
+                if on_wait is not None and not announced:
+                    # The holder writes its name just after it locks: give it a moment.
+                    holder = _holder(lock_path)
+                    if holder or now - started >= _NAMELESS_AFTER_SECONDS:
+                        on_wait(
+                            f"Waiting for the lock on DuckDB file {database}, held by "
+                            f"{_describe(holder)}: DuckDB allows one writing process per file."
+                        )
+                        announced = True
                 time.sleep(_POLL_SECONDS)
+        if announced and on_wait is not None:
+            on_wait(
+                f"Got the lock on DuckDB file {database} after "
+                f"{time.monotonic() - started:.1f} s of waiting."
+            )
         try:
             _write_owner(handle, owner)
             yield
@@ -128,12 +156,32 @@ def _write_owner(handle: Any, owner: dict[str, Any]) -> None:
     handle.flush()
 
 
-def _timeout_message(database: Path, lock_path: Path, timeout: float) -> str:
+def _holder(lock_path: Path) -> dict[str, Any]:
+    """Who holds the lock, as the holder wrote it (empty if it has not yet, or is gone)."""
     try:
         holder = json.loads(lock_path.read_text() or "{}")
     except (OSError, ValueError):
-        holder = {}
-    who = ", ".join(f"{key} {value}" for key, value in holder.items()) or "an unknown process"
+        return {}
+    return holder if isinstance(holder, dict) else {}
+
+
+def _describe(holder: dict[str, Any]) -> str:
+    """``run <id> (op <op>, pid <pid> on <host>, since <time>)``, or whatever the holder said."""
+    if "run_id" not in holder:
+        return ", ".join(f"{key} {value}" for key, value in holder.items()) or "an unknown process"
+    rest = {key: value for key, value in holder.items() if key != "run_id"}
+    where = f"pid {rest.pop('pid')}" if "pid" in rest else ""
+    if where and "host" in rest:
+        where += f" on {rest.pop('host')}"
+    details = [f"op {rest.pop('op')}"] if "op" in rest else []
+    details += [where] if where else []
+    details += [f"{key} {value}" for key, value in rest.items()]
+    return f"run {holder['run_id']}" + (f" ({', '.join(details)})" if details else "")
+
+
+def _timeout_message(database: Path, lock_path: Path, timeout: float) -> str:
+    who = ", ".join(f"{key} {value}" for key, value in _holder(lock_path).items())
+    who = who or "an unknown process"
     return (
         f"Timed out after {timeout:g} s waiting to write to DuckDB file {database}: it is held by "
         f"{who} (lock file {lock_path}). DuckDB allows one writing process per file. Let that run "

@@ -223,7 +223,7 @@ class DltRun:
                             f"{self.destination.single_writer_file}."
                         )
                     self._lock = destination_lock(
-                        self.destination, self.lock_timeout, self._owner()
+                        self.destination, self.lock_timeout, self._owner(), self.log.info
                     )
                     try:
                         failure = self._run_steps(run_pipeline, isolation)

@@ -5,7 +5,7 @@ import sys
 import time
 
 import pytest
-from dagster import AssetExecutionContext, materialize
+from dagster import AssetExecutionContext, DagsterInstance, materialize
 
 from dagster_dlt import DagsterDltResource, DestinationLockTimeout, dlt_assets
 from tests.support.dlt_fixtures import count_rows, shop
@@ -15,7 +15,9 @@ import fcntl, json, os, sys, time
 with open(sys.argv[1], "a+") as handle:
     fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
     handle.truncate(0)
-    handle.write(json.dumps({"pid": os.getpid(), "run_id": "other-run"}))
+    # As a run writes it (durability/locking.py): where, then which run and op.
+    owner = {"pid": os.getpid(), "host": "h1", "since": "t0", "run_id": "other-run", "op": "o"}
+    handle.write(json.dumps(owner))
     handle.flush()
     print("locked", flush=True)
     time.sleep(float(sys.argv[2]))
@@ -58,15 +60,36 @@ def test_a_timed_out_lock_names_the_process_that_holds_the_file(make_pipeline, d
     assert "pool" in message
 
 
-def test_a_run_waits_for_the_lock_and_then_loads(make_pipeline, duckdb_path):
+def test_a_run_waits_for_the_lock_says_who_holds_it_and_then_loads(make_pipeline, duckdb_path):
     holder = hold_lock(duckdb_path, 2)
+    instance = DagsterInstance.ephemeral()
     started = time.monotonic()
     try:
         result = materialize(
-            [build_assets(make_pipeline())], resources={"dlt": DagsterDltResource()}
+            [build_assets(make_pipeline())],
+            resources={"dlt": DagsterDltResource()},
+            instance=instance,
         )
     finally:
         holder.wait()
     assert result.success
     assert time.monotonic() - started >= 1.5, "the run should have waited for the holder"
     assert count_rows(duckdb_path, "raw", "customers") == 2
+    messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    waiting = [m for m in messages if m.startswith("Waiting for the lock")]
+    assert waiting == [
+        f"Waiting for the lock on DuckDB file {duckdb_path}, held by run other-run (op o, "
+        f"pid {holder.pid} on h1, since t0): DuckDB allows one writing process per file."
+    ]
+    (got,) = [m for m in messages if m.startswith("Got the lock")]
+    assert float(got.split(" after ")[1].split(" s ")[0]) >= 1.0
+
+
+def test_a_run_that_finds_the_lock_free_says_nothing_of_it(make_pipeline, duckdb_path):
+    instance = DagsterInstance.ephemeral()
+    result = materialize(
+        [build_assets(make_pipeline())], resources={"dlt": DagsterDltResource()}, instance=instance
+    )
+    assert result.success
+    messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    assert not [m for m in messages if "the lock on" in m]
