@@ -11,6 +11,7 @@ transformer edges, nothing else.
 """
 
 import re
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Optional, Union
 
@@ -19,6 +20,7 @@ from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 from dlt.pipeline.pipeline import Pipeline
 
+from dagster_dlt._seams import internals
 from dagster_dlt.asset_decorator import as_source, dlt_assets
 from dagster_dlt.resource import DagsterDltResource
 
@@ -117,7 +119,28 @@ def build_dlt_assets_definitions(
             **dlt_assets_kwargs,
         )
         definitions.append(step(run))
+    if len(definitions) > 1:
+        _warn_if_state_stays_local(dlt_pipeline, source.name)
     return definitions
+
+
+def _warn_if_state_stays_local(pipeline: Pipeline, source_name: str) -> None:
+    """Warn when the steps' destination keeps no dlt state (a ``@dlt.destination`` sink): each
+    step then has only its own pipelines directory's state, which a fresh machine has not."""
+    if pipeline.destination is None or internals.syncs_state(pipeline):
+        return
+    warnings.warn(
+        f"dlt source '{source_name}' is split into steps that load into destination "
+        f"'{pipeline.destination.destination_name}' of pipeline '{pipeline.pipeline_name}', "
+        "which keeps no dlt state: each step restores its incremental cursors only from the "
+        "pipelines directory of the machine it runs on, so a step on another machine or in a "
+        "fresh container starts from the initial values and loads its rows again, and steps "
+        "that run at once can overwrite each other's cursors. Run the steps one at a time on "
+        "one machine with a lasting pipelines directory, or load into a destination that "
+        "stores state (DuckDB, the filesystem destination, a warehouse).",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def split_steps(source: DltSource, split: DltSplit) -> list[tuple[str, list[str]]]:

@@ -1,5 +1,6 @@
 """Splitting a source into steps: the groups, and that every step is a full ``@dlt_assets``."""
 
+import warnings
 from datetime import datetime, timedelta, timezone
 
 import dlt
@@ -170,3 +171,29 @@ def test_the_component_splits_a_load_into_one_op_per_step(duckdb_path):
 def test_the_component_says_which_load_has_a_wrong_split(duckdb_path):
     message = load_error(shop_loads(duckdb_path), defs_yaml(load(split=[["events"]])))
     assert "leaves out selected resources: customers, orders" in message
+
+
+@dlt.destination(name="ledger_sink")
+def ledger_sink(items, table) -> None:
+    """A sink, as dlt's docs write one: it keeps no dlt state where the rows go."""
+
+
+def test_a_split_into_a_sink_warns_that_cursors_stay_on_each_machine(tmp_path):
+    pipeline = dlt.pipeline(
+        pipeline_name="sink_split", pipelines_dir=str(tmp_path), destination=ledger_sink
+    )
+    with pytest.warns(UserWarning, match="keeps no dlt state") as warned:
+        build_dlt_assets_definitions(dlt_source=shop(), dlt_pipeline=pipeline, split=2)
+    (message,) = [str(w.message) for w in warned if "keeps no dlt state" in str(w.message)]
+    assert "'ledger_sink'" in message and "'sink_split'" in message
+    assert "lasting pipelines directory" in message
+
+
+def test_a_split_into_duckdb_or_into_one_step_does_not_warn(make_pipeline, tmp_path):
+    sink = dlt.pipeline(pipeline_name="one", pipelines_dir=str(tmp_path), destination=ledger_sink)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*keeps no dlt state.*")
+        build_dlt_assets_definitions(dlt_source=shop(), dlt_pipeline=make_pipeline(), split=2)
+        build_dlt_assets_definitions(
+            dlt_source=shop(), dlt_pipeline=sink, split=[["customers", "orders", "events"]]
+        )
