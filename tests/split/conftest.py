@@ -4,5 +4,5 @@
 from tests.support.markers import extended_modules
 
 collect_ignore, pytest_collection_modifyitems = extended_modules(
-    __file__, ["test_parallel_cursors", "test_split_component"]
+    __file__, ["test_dask_executor", "test_parallel_cursors", "test_split_component"]
 )
