@@ -51,3 +51,16 @@ def test_the_split_snippets_job_runs_its_steps_in_processes_of_their_own(tmp_pat
     assert result.returncode == 0, output[-3000:]
     assert "multiprocess" in output.lower()
     assert orders(tmp_path / "shop_split.duckdb") == [(10, 1), (11, 1), (12, 1)]
+
+    # dlt's CLI still shows the one pipeline of both steps, with each step's load package.
+    info = subprocess.run(
+        [str(Path(dagster_cli()).with_name("dlt")), "pipeline", "shop_split", "info"],
+        cwd=tmp_path,
+        env=process_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert info.returncode == 0, info.stdout + info.stderr
+    assert "Has 2 completed load packages" in info.stdout
+    assert "dataset_name: shop" in info.stdout
