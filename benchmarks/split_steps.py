@@ -79,7 +79,7 @@ def counts(destination: str, target: Path, tables: int) -> dict[str, tuple[int, 
 
 
 def environment(workdir: Path, destination: str, steps: int, tables: int) -> dict[str, str]:
-    target = workdir / ("lake" if destination == "filesystem" else "bench.duckdb")
+    target = workdir / ("lake" if destination == "filesystem" else "warehouse.duckdb")
     env = process_env(
         workdir,
         SPLIT_BENCH_DB=str(workdir / "source.db"),
