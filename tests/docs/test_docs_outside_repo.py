@@ -76,6 +76,7 @@ NOT_COVERED = {
     "docs/demo.md": "tests/demo/test_demo.py",
     # Its job runs on the multiprocess executor, in processes of the dagster CLI.
     "docs/splitting.md": "tests/docs/test_split_docs.py",
+    "docs/kubernetes.md": "tests/docs/test_kubernetes_docs.py",  # its job needs a cluster
 }
 # Where a snippet goes in the reader's folder, when not at its path under docs_snippets/: the page
 # says to save the dlt tutorial's two TOML files as .dlt/config.toml and .dlt/secrets.toml.
