@@ -11,7 +11,8 @@ somewhere deep inside dlt. ``pyproject.toml`` caps dlt below 2 for the same reas
 It also reads what dlt remembers of its source and resource functions: the configuration it last
 resolved for a function, the functions registered by section and name, the spec it synthesized
 from a source function's signature, and a secrets.toml provider's document, for redaction and for
-the component's deferred sources.
+the component's deferred sources. And how the filesystem destination names its files (the
+layout as dlt renders it, the names of its own tables' files), to take back a dead load's files.
 
 Uses of Dagster's non-public API live here too: recognising the handler Dagster attaches to a
 managed Python logger, so that dlt's warnings are not forwarded to the event log twice, and
@@ -52,6 +53,8 @@ __all__ = [
     "dlt_logger",
     "document_of_provider",
     "external_schedule_interval",
+    "filesystem_file_name_layout",
+    "filesystem_name_separator",
     "forget_outcome",
     "functions_registered_as",
     "is_dagster_log_capture",
@@ -397,3 +400,25 @@ def decode_stored_state(pipeline_name: str, text: str) -> dict[str, Any]:
     from dlt.pipeline.state_sync import decompress_state, migrate_state_to_current
 
     return dict(migrate_state_to_current(pipeline_name, decompress_state(text)))
+
+
+def filesystem_file_name_layout(client: Any) -> str:
+    """The file-name part of the layout the filesystem destination names data files with, as dlt
+    renders it (``{load_id}.{file_id}.{ext}`` for the default layout). Non-public:
+    ``path_utils._ensure_ext_in_layout``, which appends ``.{ext}`` to a layout without it when
+    dlt makes a job's path."""
+    from dlt.destinations import path_utils
+
+    layout = str(client.config.layout)
+    layout = path_utils._ensure_ext_in_layout(layout, path_utils.get_placeholders(layout))
+    return layout.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def filesystem_name_separator() -> str:
+    """What joins the parts of the names of the files of dlt's own tables on the filesystem
+    destination: ``_dlt_loads/{schema_name}__{load_id}.jsonl`` (``_store_load``, status 0),
+    ``_dlt_pipeline_state/{pipeline_name}__{load_id}__{version_hash}.jsonl``
+    (``_get_state_file_name``). Non-public: ``FILENAME_SEPARATOR`` and those methods."""
+    from dlt.destinations.impl.filesystem.filesystem import FILENAME_SEPARATOR
+
+    return str(FILENAME_SEPARATOR)

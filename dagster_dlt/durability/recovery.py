@@ -32,6 +32,7 @@ from dlt.pipeline.pipeline import Pipeline
 from dagster_dlt._seams import internals
 from dagster_dlt.durability.destinations import DestinationFacts
 from dagster_dlt.durability.isolation import STATE_FILE, Isolation, RunDirectory
+from dagster_dlt.durability.leases import LoadLeases
 from dagster_dlt.durability.take_back import (
     ABORTED_STATUS,
     LOAD_ID,
@@ -63,15 +64,18 @@ def repair(
     work: dict[str, Any],
     log: Any,
     schema_name: Optional[str] = None,
+    leases: Optional[LoadLeases] = None,
 ) -> Optional[ResumedLoad]:
     """Finish or take back the loads of the dead runs ``isolation`` claimed, then remove orphans.
 
-    Returns the resumed load when one of the dead runs was doing this run's work.
+    ``leases`` (on the filesystem destination) hold a dead run's loads as this run's while they
+    are repaired. Returns the resumed load when one of the dead runs was doing this run's work.
     """
     resumed = None
     run_pipeline = isolation.pipeline
     for dead in isolation.dead:
-        outcome = _repair_one(dead, user_pipeline, run_pipeline, destination, work, log)
+        with leases.standing_in_for(dead, log) if leases is not None else nullcontext():
+            outcome = _repair_one(dead, user_pipeline, run_pipeline, destination, work, log)
         if outcome is not None and resumed is None:
             resumed = outcome
             isolation.publish = outcome.pipeline

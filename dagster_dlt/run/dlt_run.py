@@ -39,6 +39,7 @@ from dagster_dlt.checks import contract_violation, dlt_check_results
 from dagster_dlt.durability import recovery
 from dagster_dlt.durability.destinations import DestinationFacts
 from dagster_dlt.durability.isolation import Isolation, isolated_pipeline
+from dagster_dlt.durability.leases import LoadLeases
 from dagster_dlt.durability.locking import destination_lock
 from dagster_dlt.durability.parallel_state import keep_parallel_states
 from dagster_dlt.errors import DltConfigurationError, DltLoadJobsFailedError
@@ -303,8 +304,11 @@ class DltRun:
         where = {k: v for k, v in self.run_arguments.items() if k in _DESTINATION_ARGS}
         extract_kwargs = {k: v for k, v in self.run_arguments.items() if k not in _DESTINATION_ARGS}
         extract_kwargs.setdefault("refresh", pipeline.refresh)
+        leases = LoadLeases.of(self.context, pipeline, isolation)
         try:
             with self.holding_destination():
+                # Before state is restored: a dead load's state file must not be restored.
+                leases.take_back_dead(self.log)
                 # With no data, run() only sets the destination and restores state from it.
                 pipeline.run(None, **where)
                 if isolation.own is not None:  # steps that load at once keep all cursors
@@ -321,6 +325,7 @@ class DltRun:
                         self.work,
                         self.log,
                         schema_name=self.source.schema.name,
+                        leases=leases,
                     )
                     pipeline.activate()
             if self.resumed is not None:
@@ -333,7 +338,7 @@ class DltRun:
             normalize_info = pipeline.normalize()
             self.row_counts = dict(normalize_info.row_counts) if normalize_info else {}
             try:
-                with self.holding_destination():
+                with self.holding_destination(), leases.holding(pipeline, self.log):
                     self.load_info = pipeline.load(
                         where.get("destination"),
                         where.get("dataset_name"),

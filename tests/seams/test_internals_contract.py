@@ -5,6 +5,7 @@ installed dlt version and that assumption, so an upgrade fails here and not deep
 """
 
 import inspect
+import json
 from datetime import datetime, timezone
 
 import dlt
@@ -328,3 +329,48 @@ def test_every_stored_state_row_can_be_decoded(make_pipeline):
         assert state["pipeline_name"] == pipeline.pipeline_name
         cursor = state["sources"][pipeline.default_schema_name]["resources"]["ids"]["incremental"]
         assert cursor["id"]["last_value"] == 2
+
+
+def test_the_filesystem_destination_names_its_files_after_their_load(tmp_path):
+    @dlt.resource
+    def ids():
+        dlt.current.resource_state()["seen"] = 1  # a state change: the load stores its state
+        yield {"id": 1}
+
+    with contract(
+        "the filesystem destination names data files by its layout's last part, with '.{ext}' "
+        "appended when the layout has none (path_utils._ensure_ext_in_layout), a load's "
+        "_dlt_loads entry _dlt_loads/{schema}__{load_id}.jsonl with status 0, and its state "
+        "_dlt_pipeline_state/{pipeline}__{load_id}__{hash}.jsonl (FILENAME_SEPARATOR)"
+    ):
+        separator = internals.filesystem_name_separator()
+        cases = [
+            ("default", {}, "{load_id}.{file_id}.{ext}", "."),
+            (
+                "no_ext",
+                {"layout": "{table_name}/{load_id}-{file_id}"},
+                "{load_id}-{file_id}.{ext}",
+                "-",
+            ),
+        ]
+        for name, layout, expected, after_load_id in cases:
+            lake = tmp_path / name
+            pipeline = dlt.pipeline(
+                f"fs_names_{name}",
+                pipelines_dir=str(tmp_path / "p"),
+                destination=dlt.destinations.filesystem(str(lake), **layout),
+                dataset_name="d",
+            )
+            load_id = pipeline.run(ids()).loads_ids[0]
+            client = pipeline.destination_client()
+            assert internals.filesystem_file_name_layout(client) == expected
+            (data_file,) = client.list_table_files("ids")
+            file_name = data_file.replace("\\", "/").rsplit("/", 1)[-1]
+            assert file_name.startswith(f"{load_id}{after_load_id}"), file_name
+            assert file_name.endswith(".jsonl.gz"), file_name
+            schema = pipeline.default_schema_name
+            entry = lake / "d" / "_dlt_loads" / f"{schema}{separator}{load_id}.jsonl"
+            assert json.loads(entry.read_text())["status"] == 0
+            state = f"{pipeline.pipeline_name}{separator}{load_id}{separator}*.jsonl"
+            assert len(list((lake / "d" / "_dlt_pipeline_state").glob(state))) == 1
+    internals.reactivate(None)  # leave no pipeline active for the next test
