@@ -205,19 +205,9 @@ def outside_env(base: Path, **extra: str) -> dict[str, str]:
 
 def run_driver(driver: str, folder: Path, env: dict[str, str], **args: Any) -> Any:
     """Run ``driver`` (a ``drive_*`` function below) in a fresh process in ``folder``."""
-    done = subprocess.run(
-        [sys.executable, __file__, driver, json.dumps(args)],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=420,
-    )
-    results = [line for line in done.stdout.splitlines() if line.startswith(RESULT)]
-    assert done.returncode == 0 and results, (
-        f"{driver} failed (exit {done.returncode}):\n{done.stdout[-6000:]}\n{done.stderr[-6000:]}"
-    )
-    return json.loads(results[-1][len(RESULT) :])
+    from tests.support import drivers  # not at the top: the child runs this file outside the repo
+
+    return drivers.run_driver(__file__, RESULT, driver, folder, env, 420, **args)
 
 
 def query(database: Path, sql: str) -> list[tuple[Any, ...]]:

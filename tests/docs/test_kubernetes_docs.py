@@ -23,7 +23,6 @@ import importlib.util
 import json
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -187,19 +186,10 @@ def pod_env(root: Path, **extra: str) -> tuple[dict[str, str], Callable[[], list
 
 
 def run_driver(driver: str, folder: Path, env: dict[str, str], **args: Any) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, __file__, driver, json.dumps(args)],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    results = [line for line in done.stdout.splitlines() if line.startswith(RESULT)]
-    assert done.returncode == 0 and results, (
-        f"{driver} failed (exit {done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-6000:]}"
-    )
-    return json.loads(results[-1][len(RESULT) :])
+    """Run ``driver`` (a ``drive_*`` function below) in a fresh process in ``folder``."""
+    from tests.support import drivers  # not at the top: the child runs this file outside the repo
+
+    return drivers.run_driver(__file__, RESULT, driver, folder, env, 300, **args)
 
 
 @pytest.fixture(scope="module")
