@@ -1,7 +1,7 @@
 """Steps of one source that load at once keep every incremental cursor (issue #22).
 
-Four steps over one pipeline run on the multiprocess executor, three rounds with new ids in
-between; every id of every resource must be there exactly once. Before the per-resource merge of
+Four steps over one pipeline run on the multiprocess executor, three rounds (two for the
+hand-made split) with new ids in between; every id of every resource must be there exactly once. Before the per-resource merge of
 ``durability/parallel_state.py``, the step whose state row landed last won, and the cursors of
 the other steps' resources went back: append resources loaded their ids again.
 """
@@ -45,12 +45,16 @@ def rows_per_resource(target: Path, dataset: str) -> dict[str, tuple[int, int]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("job", "dataset"), [("by_hand_job", "by_hand"), ("split_job", "split")])
-def test_three_rounds_of_parallel_steps_load_every_id_once(tmp_path, job, dataset):
+@pytest.mark.parametrize(
+    ("job", "dataset", "rounds"),
+    # The hand-made split lost cursors from its second round on: two rounds show it.
+    [("by_hand_job", "by_hand", ROUNDS[1:]), ("split_job", "split", ROUNDS)],
+)
+def test_rounds_of_parallel_steps_load_every_id_once(tmp_path, job, dataset, rounds):
     # Not split.duckdb: a file named like a dataset in it makes DuckDB's names ambiguous.
     target = tmp_path / "ledger.duckdb"
     config = forkserver_run_config(tmp_path, DEFS_MODULE)
-    for ids in ROUNDS:
+    for ids in rounds:
         env = process_env(tmp_path, SPLIT_TARGET=str(target), SPLIT_IDS=str(ids))
         output = run_job(env, job, config)
         assert "multiprocess" in output.lower()
