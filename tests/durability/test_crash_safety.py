@@ -27,7 +27,9 @@ from tests.support.parallel_cli import REPO, dagster_cli
 
 pytestmark = pytest.mark.slow
 
-POINTS = ["extract:5000", "normalize", "load:1", "load:15"]
+# A kill at normalize is here for the filesystem destination only: the source-shape corpus kills
+# every shape there on DuckDB (tests/run/test_source_shapes.py).
+POINTS = ["extract:5000", "load:1", "load:15"]
 EXACTLY_ONCE = {table: (N, N) for table in TABLES}
 
 
